@@ -1,0 +1,1 @@
+"""Cohort input: reading and validating tables, and the deterministic demo cohorts."""

@@ -1,0 +1,1 @@
+"""Radiomics pipeline: extraction, reliability filter, ComBat, mRMR, LASSO rad-score."""

@@ -1,0 +1,1 @@
+"""Report building: formatting of results, study config, provenance, notebook -> HTML."""

@@ -1,0 +1,184 @@
+"""Notebook -> single-file HTML study report (the only importer of papermill and nbconvert).
+
+:func:`build_report` executes a parameterised notebook with papermill, renders it with
+nbconvert through ``templates/sts_report`` (code hidden, table of contents, provenance
+footer, plotly.js inlined, math as MathML) and writes ``<output_dir>/<name>.html``
+atomically: a build that fails leaves no new report, and any previous report intact.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..errors import InputError
+from ..files import atomic_write_text
+from .provenance import parameters_hash
+
+#: Root of the source tree (notebooks/ and templates/ live there, beside the package).
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+TEMPLATE_DIR = Path(os.environ.get("STSANALYSIS_TEMPLATES", PROJECT_ROOT / "templates"))
+TEMPLATE_NAME = "sts_report"
+
+_HEADING = re.compile(r'<h([1-3]) id="([^"]+)">(.*?)<a class="anchor-link"', re.S)
+_TAG = re.compile(r"<[^>]+>")
+_DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
+_INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)([^$\n]+?)(?<!\\)\$")
+
+
+class ReportError(RuntimeError):
+    """A report could not be built (the notebook raised, or the output cannot be written)."""
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    level: int
+    anchor: str
+    text: str
+
+
+def resolve_notebook(notebook: str | os.PathLike) -> Path:
+    """Return the notebook's path: a name of the package's own notebooks or a path given by the user."""
+    candidate = Path(notebook)
+    if candidate.suffix != ".ipynb":
+        candidate = candidate.with_suffix(".ipynb")
+    for path in (candidate, NOTEBOOK_DIR / candidate):
+        if path.is_file():
+            return path.resolve()
+    available = ", ".join(sorted(p.stem for p in NOTEBOOK_DIR.glob("*.ipynb")))
+    raise InputError(f"Notebook '{notebook}' not found; give a path or one of: {available}.")
+
+
+def _check_writable(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-test-"):
+            pass
+    except OSError as error:
+        raise InputError(f"Output folder '{directory}' is not writable ({error.strerror}); choose another with --output.") from error
+
+
+def _math_to_mathml(markdown: str) -> str:
+    """Replace $$...$$ and $...$ LaTeX with MathML, so no MathJax (a CDN script) is needed."""
+    from latex2mathml.converter import convert
+
+    markdown = _DISPLAY_MATH.sub(lambda m: convert(m.group(1).strip(), display="block"), markdown)
+    return _INLINE_MATH.sub(lambda m: convert(m.group(1).strip()), markdown)
+
+
+def _prepare(notebook):
+    """Convert math to MathML and drop stderr streams (progress bars, library chatter)."""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _math_to_mathml(cell.source)
+        elif cell.cell_type == "code":
+            cell.outputs = [out for out in cell.outputs if not (out.get("output_type") == "stream" and out.get("name") == "stderr")]
+    return notebook
+
+
+def table_of_contents(body_html: str) -> list[TocEntry]:
+    """Headings (levels 1-3) of the markdown cells, in order, with their nbconvert anchors."""
+    return [
+        TocEntry(int(level), anchor, _TAG.sub("", text).strip())
+        for level, anchor, text in _HEADING.findall(body_html)
+    ]
+
+
+def _plotly_js() -> str:
+    import plotly
+
+    return (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text(encoding="utf-8")
+
+
+def _render_html(executed, notebook_path: Path, parameters: Mapping[str, Any], title: str) -> str:
+    import nbconvert
+    import papermill
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATE_DIR)])
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    sts = {
+        "title": title,
+        "version": __version__,
+        "built": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "notebook": notebook_path.name,
+        "python": platform.python_version(),
+        "papermill": papermill.__version__,
+        "nbconvert": nbconvert.__version__,
+        "parameters_hash": parameters_hash(parameters),
+        "plotly_js": _plotly_js(),
+        "report_css": (TEMPLATE_DIR / TEMPLATE_NAME / "static" / "report.css").read_text(encoding="utf-8"),
+        "toc": [],
+    }
+    # Two passes: the anchors of the table of contents are those nbconvert gives the headings.
+    body, _ = exporter.from_notebook_node(executed, resources={"sts": sts})
+    sts["toc"] = table_of_contents(body)
+    html, _ = exporter.from_notebook_node(executed, resources={"sts": sts})
+    return html
+
+
+def build_report(
+    notebook: str | os.PathLike,
+    parameters: Mapping[str, Any] | None = None,
+    output_dir: str | os.PathLike = "reports",
+    name: str | None = None,
+    title: str | None = None,
+    kernel_name: str | None = None,
+    timeout: int | None = None,
+) -> Path:
+    """Execute ``notebook`` with ``parameters`` and write ``<output_dir>/<name>.html``.
+
+    ``notebook`` is one of the package's notebooks by name (``"biomarker_study"``) or a path.
+    Relative paths inside ``parameters`` are resolved from the current working directory.
+    Raises :class:`ReportError` naming the failing cell and its error when the notebook
+    raises (the executed notebook is kept in ``<output_dir>/.failed/`` for inspection), and
+    :class:`InputError` for a missing notebook or an unwritable output folder. The report is
+    written atomically: a failed build leaves any previous report untouched.
+    """
+    import nbformat
+    import papermill
+
+    notebook_path = resolve_notebook(notebook)
+    parameters = dict(parameters or {})
+    name = name or notebook_path.stem
+    output_dir = Path(output_dir)
+    _check_writable(output_dir)
+
+    with tempfile.TemporaryDirectory(prefix="stsanalysis-") as scratch:
+        executed_path = Path(scratch) / f"{name}.ipynb"
+        try:
+            papermill.execute_notebook(
+                str(notebook_path),
+                str(executed_path),
+                parameters=parameters,
+                cwd=os.getcwd(),
+                kernel_name=kernel_name,
+                progress_bar=False,
+                execution_timeout=timeout,
+            )
+        except papermill.PapermillExecutionError as error:
+            failed = output_dir / ".failed" / f"{name}.ipynb"
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            if executed_path.exists():
+                os.replace(executed_path, failed)
+            raise ReportError(
+                f"Notebook '{notebook_path.name}' failed in cell {error.exec_count}: {error.ename}: {error.evalue}\n"
+                f"No report was written. The executed notebook is at {failed}."
+            ) from None
+        executed = _prepare(nbformat.read(executed_path, as_version=4))
+
+    html = _render_html(executed, notebook_path, parameters, title or name.replace("_", " ").capitalize())
+    destination = output_dir / f"{name}.html"
+    atomic_write_text(destination, html)
+    return destination

@@ -1,0 +1,127 @@
+"""Notebook -> HTML report: sections, provenance, offline opening, failures leave nothing."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from stsanalysis.data.demo import make_biomarker_demo
+from stsanalysis.files import sha256_file
+from stsanalysis.report.build import table_of_contents
+
+pytestmark = pytest.mark.slow
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "stsanalysis", *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def biomarker_report(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    cohort = folder / "cohort.csv"
+    make_biomarker_demo().to_csv(cohort, index=False)
+    result = run_cli("report", "--notebook", "biomarker_study", "-p", f"cohort_path={cohort}", "--output", str(folder / "out"))
+    assert result.returncode == 0, result.stderr
+    return folder / "out" / "biomarker_study.html", cohort
+
+
+def test_report_has_sections_toc_and_provenance(biomarker_report):
+    path, cohort = biomarker_report
+    html = path.read_text()
+    for heading in ("Cohort", "Parameters by grade group", "Provenance"):
+        assert re.search(rf"<h2 id=\"[^\"]+\">{heading}", html), heading
+    toc = table_of_contents(html)
+    assert [entry.text for entry in toc if entry.level == 2] == ["Cohort", "Parameters by grade group", "Provenance"]
+    assert 'id="table-of-contents"' in html and 'id="report-footer"' in html
+    assert "Software versions" in html and "Random seeds" in html
+    assert sha256_file(cohort) in html  # input hash in the provenance section
+    assert "Cohort summary (n = 32)" in html
+    assert html.count("Plotly.newPlot") == 1
+
+
+def test_report_hides_code_and_loads_no_remote_script(biomarker_report):
+    html = biomarker_report[0].read_text()
+    assert "read_cohort(" not in html  # code cells are hidden
+    assert not re.search(r"<script[^>]+src=", html)
+    assert not re.search(r"<link[^>]+href=\"https?:", html)
+    assert "MathJax.Hub" not in html and "require.min.js" not in html
+
+
+def test_report_opens_offline_in_chromium_with_figure_rendered(biomarker_report, offline_page, artifact_dir):
+    page, remote, errors = offline_page
+    page.goto(biomarker_report[0].as_uri())
+    page.wait_for_selector(".plotly-graph-div .main-svg", timeout=15000)
+    assert page.locator(".plotly-graph-div .main-svg").count() >= 1
+    assert page.locator(".plotly-graph-div .boxlayer .box").count() == 6  # 3 parameters x 2 groups
+    page.screenshot(path=str(artifact_dir / "biomarker_study.png"), full_page=True)
+    assert remote == []
+    assert errors == []
+
+
+def _write_notebook(path, *sources):
+    cells = [new_code_cell(source) for source in sources]
+    cells[0].metadata["tags"] = ["parameters"]
+    notebook = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(notebook, path)
+
+
+def test_failing_notebook_exits_nonzero_names_the_error_and_keeps_previous_report(tmp_path):
+    notebook = tmp_path / "broken.ipynb"
+    _write_notebook(notebook, "threshold: int = 3", "print('fine')", "raise ValueError(f'column grade has {threshold} levels')")
+    output = tmp_path / "reports"
+    output.mkdir()
+    previous = output / "broken.html"
+    previous.write_text("previous report")
+
+    result = run_cli("report", "--notebook", str(notebook), "--output", str(output))
+
+    assert result.returncode == 1
+    assert "failed in cell 3" in result.stderr
+    assert "ValueError: column grade has 3 levels" in result.stderr
+    assert previous.read_text() == "previous report"
+    assert sorted(p.name for p in output.iterdir() if p.is_file()) == ["broken.html"]
+    assert (output / ".failed" / "broken.ipynb").is_file()
+
+
+def test_failing_notebook_leaves_no_report(tmp_path):
+    notebook = tmp_path / "broken.ipynb"
+    _write_notebook(notebook, "x: int = 1", "1 / 0")
+    result = run_cli("report", "--notebook", str(notebook), "--output", str(tmp_path / "out"))
+    assert result.returncode == 1 and "ZeroDivisionError" in result.stderr
+    assert not list((tmp_path / "out").glob("*.html"))
+
+
+@pytest.mark.parametrize(
+    ("config_text", "message"),
+    [
+        ("notebook: biomarker_study\nparameterz: {}\n", "unknown key(s) ['parameterz']"),
+        ("notebook: biomarker_study\nparameters: {readr: mean}\n", "unknown parameter(s) ['readr']"),
+        ("notebook: biomarker_study\nparameters: {high_grade_from: two}\n", "'high_grade_from' must be of type int; got str"),
+        ("notebook: biomarker_study\nname: [a, b]\n", "'name' must be of type str; got list"),
+        ("name: x\n", "the key 'notebook' is required"),
+        ("notebook: no_such_notebook\n", "Notebook 'no_such_notebook' not found"),
+        ("notebook: biomarker_study\nparameters: {cohort_path: missing.csv}\n", "missing.csv' does not exist"),
+        ("- just\n- a list\n", "must be a mapping"),
+    ],
+)
+def test_bad_config_exits_2_and_names_the_problem(tmp_path, config_text, message):
+    config = tmp_path / "study.yaml"
+    config.write_text(config_text)
+    result = run_cli("report", "--config", str(config), "--output", str(tmp_path / "out"))
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert not list(tmp_path.glob("out/*.html"))
+
+
+def test_unwritable_output_folder_is_refused_before_running(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    result = run_cli("report", "--notebook", "biomarker_study", "--output", str(blocker / "reports"))
+    assert result.returncode == 2
+    assert "is not writable" in result.stderr
