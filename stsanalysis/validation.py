@@ -142,3 +142,27 @@ def same_length(**arrays: Sequence) -> None:
 def name_of(values, default: str) -> str:
     """The name to use for ``values`` in messages: the Series name if it has one, else ``default``."""
     return str(values.name) if isinstance(values, pd.Series) and values.name is not None else default
+
+
+def numeric_frame(frame: pd.DataFrame, name: str = "data") -> pd.DataFrame:
+    """``frame`` with every column as float (NaN kept), or :class:`InputError` naming the bad cell.
+
+    Refuses text that is not a number and infinities. Only non-numeric columns are
+    converted, so frames with thousands of feature columns stay fast.
+    """
+    converted = frame.copy()
+    text_columns = [column for column, dtype in frame.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
+    for column in text_columns:
+        converted[column] = pd.to_numeric(frame[column], errors="coerce")
+    not_numeric = converted.isna() & frame.notna()
+    if not_numeric.to_numpy().any():
+        column = not_numeric.any().idxmax()
+        row = not_numeric[column].idxmax()
+        raise InputError(
+            f"'{name}' must be numeric; column {column!r} has the non-numeric value "
+            f"{frame.at[row, column]!r} at row {row!r} ({int(not_numeric.to_numpy().sum())} in all)."
+        )
+    converted = converted.astype(float)
+    if np.isinf(converted.to_numpy()).any():
+        raise InputError(f"'{name}' contains infinite values; replace them before the analysis.")
+    return converted

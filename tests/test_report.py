@@ -10,7 +10,13 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from html import escape as html_escape
+
+from stsanalysis import stats
 from stsanalysis.data.demo import make_biomarker_demo
+from stsanalysis.data.io import read_cohort
+from stsanalysis.report.formatting import format_estimate, format_number
+from stsanalysis.studies.biomarker import prepare_biomarker_data
 from stsanalysis.files import sha256_file
 from stsanalysis.report.build import table_of_contents
 
@@ -31,18 +37,45 @@ def biomarker_report(tmp_path_factory):
     return folder / "out" / "biomarker_study.html", cohort
 
 
+DESIGN_A_SECTIONS = [
+    "Cohort",
+    "Table 1: subtypes, grade and Ki-67",
+    "Table 2: descriptive statistics and inter-reader agreement",
+    "Table 3: low vs high grade, low vs high Ki-67",
+    "Table 4: correlation with grade and Ki-67",
+    "Tables 5 and 6: diagnostic performance (ROC)",
+    "Provenance",
+]
+
+
 def test_report_has_sections_toc_and_provenance(biomarker_report):
     path, cohort = biomarker_report
     html = path.read_text()
-    for heading in ("Cohort", "Parameters by grade group", "Provenance"):
-        assert re.search(rf"<h2 id=\"[^\"]+\">{heading}", html), heading
     toc = table_of_contents(html)
-    assert [entry.text for entry in toc if entry.level == 2] == ["Cohort", "Parameters by grade group", "Provenance"]
+    assert [entry.text for entry in toc if entry.level == 2] == DESIGN_A_SECTIONS
     assert 'id="table-of-contents"' in html and 'id="report-footer"' in html
     assert "Software versions" in html and "Random seeds" in html
     assert sha256_file(cohort) in html  # input hash in the provenance section
-    assert "Cohort summary (n = 32)" in html
-    assert html.count("Plotly.newPlot") == 1
+    for caption in ("Table 1. Cohort (n = 32)", "Table 1b.", "Table 2.", "Table 3a.", "Table 3b.", "Table 4.", "Table 5.", "Table 6."):
+        assert f"<caption>{caption}" in html, caption
+    assert html.count("Plotly.newPlot") == 3  # box plots and two ROC figures
+
+
+def test_report_numbers_are_those_of_direct_package_calls(biomarker_report):
+    html = biomarker_report[0].read_text()
+    cohort = read_cohort(biomarker_report[1])
+    data = prepare_biomarker_data(cohort)
+    reliability = stats.reliability_table(data, {"adc_mean": ("adc_mean_r1", "adc_mean_r2")})
+    expected_icc = format_estimate(reliability["icc"][0], reliability["ci_low"][0], reliability["ci_high"][0])
+    assert f"<td>{expected_icc}</td>" in html
+    result = stats.roc(data["high_grade"], data["adc_mean"], se_method="spss")
+    assert result.direction == ">"
+    assert f"<td>{format_estimate(result.auc, result.ci_low, result.ci_high)}</td>" in html
+    assert f"<td>{html_escape(result.youden().rule)}</td>" in html
+    agreement = stats.agreement_table(data["surgical_grade"], data["biopsy_grade"])
+    assert f"in {agreement.n_agree}/32 patients" in html
+    rho = stats.spearman(data["adc_mean"], data["ki67"]).rho
+    assert re.search(rf"<td[^>]*>{format_number(rho, 3)}</td>", html)
 
 
 def test_report_hides_code_and_loads_no_remote_script(biomarker_report):
@@ -59,6 +92,7 @@ def test_report_opens_offline_in_chromium_with_figure_rendered(biomarker_report,
     page.wait_for_selector(".plotly-graph-div .main-svg", timeout=15000)
     assert page.locator(".plotly-graph-div .main-svg").count() >= 1
     assert page.locator(".plotly-graph-div .boxlayer .box").count() == 6  # 3 parameters x 2 groups
+    assert page.locator(".plotly-graph-div").count() == 3
     page.screenshot(path=str(artifact_dir / "biomarker_study.png"), full_page=True)
     assert remote == []
     assert errors == []

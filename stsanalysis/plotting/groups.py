@@ -9,8 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..validation import require_columns
-
-GROUP_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
+from .style import colour
 
 
 def parameter_by_group_figure(
@@ -38,7 +37,7 @@ def parameter_by_group_figure(
                     boxpoints="all",
                     jitter=0.4,
                     pointpos=-1.6,
-                    marker_color=GROUP_COLOURS[index % len(GROUP_COLOURS)],
+                    marker_color=colour(index),
                     legendgroup=group_labels[level],
                     showlegend=column == 1,
                     hovertext=data.loc[data[group] == level, "patient_id"] if "patient_id" in data else None,

@@ -8,14 +8,16 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..report.formatting import format_estimate, format_interval, format_mean_sd, format_median_iqr, format_number, format_p_phrase
+from ..stats.roc import roc, roc_table
+from ..stats.tables import agreement_table, correlation_table, describe_parameters, group_comparison_table, reliability_table
 from ..validation import numeric_vector, require_columns
 
-#: Parameters measured by each reader (columns ``<name>_r1`` and ``<name>_r2``) and labels.
-PARAMETER_LABELS = {
-    "adc_min": "ADCmin (×10⁻³ mm²/s)",
-    "adc_mean": "ADCmean (×10⁻³ mm²/s)",
-    "cho_cr": "Cho/Cr",
-}
+#: Parameters measured by each reader (columns ``<name>_r1`` and ``<name>_r2``): short
+#: names for sentences and table rows, and labels with units for figure axes.
+PARAMETER_NAMES = {"adc_min": "ADCmin", "adc_mean": "ADCmean", "cho_cr": "Cho/Cr"}
+PARAMETER_LABELS = {"adc_min": "ADCmin (×10⁻³ mm²/s)", "adc_mean": "ADCmean (×10⁻³ mm²/s)", "cho_cr": "Cho/Cr"}
+DEFAULT_PARAMETERS = tuple(PARAMETER_NAMES)
 READER_MODES = ("mean", "reader1")
 
 
@@ -25,7 +27,7 @@ def prepare_biomarker_data(
     reader: str = "mean",
     high_grade_from: int = 2,
     ki67_threshold: float = 30.0,
-    parameters: Sequence[str] = tuple(PARAMETER_LABELS),
+    parameters: Sequence[str] = DEFAULT_PARAMETERS,
 ) -> pd.DataFrame:
     """The analysis table of design A: one value per parameter and patient, and the outcomes.
 
@@ -73,3 +75,145 @@ def cohort_summary(data: pd.DataFrame) -> pd.DataFrame:
             )
         )
     return pd.concat(pieces, ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------
+# Tables 1-6 of design A, as display tables, and the sentences that read them
+# --------------------------------------------------------------------------------------
+GRADE_NAMES = {1: "I", 2: "II", 3: "III"}
+
+
+def _label(parameter: str) -> str:
+    return PARAMETER_NAMES.get(parameter, parameter)
+
+
+def grade_agreement(data: pd.DataFrame):
+    """Biopsy vs surgical FNCLCC grade: the cross-table, accuracy (Clopper-Pearson CI) and kappa."""
+    return agreement_table(data["surgical_grade"], data["biopsy_grade"], labels=[1, 2, 3])
+
+
+def grade_agreement_sentence(agreement) -> str:
+    return (
+        f"Biopsy grade agreed with surgical grade in {agreement.n_agree}/{agreement.n} patients "
+        f"(accuracy {format_estimate(100 * agreement.accuracy, 100 * agreement.accuracy_ci_low, 100 * agreement.accuracy_ci_high, 1)} %; "
+        f"Cohen's κ = {format_estimate(agreement.kappa, agreement.kappa_ci_low, agreement.kappa_ci_high, 2)})."
+    )
+
+
+def descriptive_reliability_table(data: pd.DataFrame, parameters: Sequence[str] = DEFAULT_PARAMETERS, icc_form: str = "ICC2") -> pd.DataFrame:
+    """Table 2: N, range, mean ± SD (Shapiro-Wilk p >= 0.05) or median (P25, P75), and ICC."""
+    descriptives = describe_parameters(data, list(parameters))
+    reliability = reliability_table(data, {name: (f"{name}_r1", f"{name}_r2") for name in parameters}, form=icc_form)
+    rows = []
+    for described, agreement in zip(descriptives.itertuples(), reliability.itertuples()):
+        rows.append(
+            {
+                "parameter": _label(described.parameter),
+                "n": described.n,
+                "range": format_interval(described.min, described.max, 2),
+                "summary": format_mean_sd(described.mean, described.sd) if described.normal else format_median_iqr(described.median, described.p25, described.p75),
+                "summary_kind": "mean ± SD" if described.normal else "median (P25, P75)",
+                "shapiro_p": described.shapiro_p,
+                "icc": format_estimate(agreement.icc, agreement.ci_low, agreement.ci_high),
+                "icc_p": agreement.p,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def reliability_sentence(data: pd.DataFrame, parameters: Sequence[str] = DEFAULT_PARAMETERS, icc_form: str = "ICC2", good: float = 0.75) -> str:
+    reliability = reliability_table(data, {name: (f"{name}_r1", f"{name}_r2") for name in parameters}, form=icc_form)
+    low, high = reliability["icc"].min(), reliability["icc"].max()
+    verdict = "good or excellent agreement for every parameter" if low > good else "agreement below the 0.75 threshold for at least one parameter"
+    return (
+        f"Inter-reader {icc_form} ranged from {format_number(low, 3)} to {format_number(high, 3)}: "
+        f"{verdict} (ICC > {good} = good agreement)."
+    )
+
+
+def group_comparison_display(data: pd.DataFrame, group: str, group_names: tuple[str, str], parameters: Sequence[str] = DEFAULT_PARAMETERS) -> pd.DataFrame:
+    """Table 3: each group summarised as its test requires, the test, Z or t, and p."""
+    table = group_comparison_table(data, list(parameters), group)
+    rows = []
+    for row in table.itertuples():
+        parametric = row.statistic_name == "t"
+
+        def summary(suffix: str) -> str:
+            values = {key: getattr(row, f"{key}_{suffix}") for key in ("mean", "sd", "median", "p25", "p75")}
+            return format_mean_sd(values["mean"], values["sd"]) if parametric else format_median_iqr(values["median"], values["p25"], values["p75"])
+
+        rows.append(
+            {
+                "parameter": _label(row.parameter),
+                group_names[0]: f"{summary('1')} (n = {row.n_1})",
+                group_names[1]: f"{summary('2')} (n = {row.n_2})",
+                "test": row.test,
+                "statistic": f"{row.statistic_name} = {format_number(row.statistic, 3)}",
+                "p": row.p,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def group_comparison_sentence(data: pd.DataFrame, group: str, contrast: str, parameters: Sequence[str] = DEFAULT_PARAMETERS, alpha: float = 0.05) -> str:
+    table = group_comparison_table(data, list(parameters), group)
+    significant = [_label(name) for name, p in zip(table["parameter"], table["p"]) if p < alpha]
+    other = [_label(name) for name, p in zip(table["parameter"], table["p"]) if p >= alpha]
+    sentence = f"{', '.join(significant) if significant else 'No parameter'} differed significantly between {contrast} (p < {alpha})"
+    return sentence + (f"; {', '.join(other)} did not." if other else ".")
+
+
+def correlation_display(data: pd.DataFrame, parameters: Sequence[str] = DEFAULT_PARAMETERS) -> pd.DataFrame:
+    """Table 4: Spearman r and p of each parameter against surgical grade and Ki-67 LI."""
+    table = correlation_table(data, list(parameters), ["surgical_grade", "ki67"])
+    wide = table.pivot(index="parameter", columns="target", values=["rho", "p"]).reindex(list(parameters))
+    return pd.DataFrame(
+        {
+            "parameter": [_label(name) for name in wide.index],
+            "r_grade": wide[("rho", "surgical_grade")].to_numpy(),
+            "p_grade": wide[("p", "surgical_grade")].to_numpy(),
+            "r_ki67": wide[("rho", "ki67")].to_numpy(),
+            "p_ki67": wide[("p", "ki67")].to_numpy(),
+        }
+    )
+
+
+def correlation_sentence(data: pd.DataFrame, parameters: Sequence[str] = DEFAULT_PARAMETERS) -> str:
+    table = correlation_table(data, list(parameters), ["surgical_grade", "ki67"])
+    strongest = table.loc[table["rho"].abs().idxmax()]
+    target = "surgical grade" if strongest["target"] == "surgical_grade" else "the Ki-67 LI"
+    direction = "negative" if strongest["rho"] < 0 else "positive"
+    return (
+        f"The strongest correlation was the {direction} one of {_label(strongest['parameter'])} with {target} "
+        f"(Spearman r = {format_number(strongest['rho'], 3)}, {format_p_phrase(strongest['p'])})."
+    )
+
+
+def roc_display(data: pd.DataFrame, outcome: str, parameters: Sequence[str] = DEFAULT_PARAMETERS, se_method: str = "delong") -> pd.DataFrame:
+    """Tables 5 and 6: AUC (95 % CI), p, Youden cut-off with its direction, Se, Sp, J."""
+    table = roc_table(data, outcome, list(parameters), se_method=se_method)
+    return pd.DataFrame(
+        {
+            "parameter": [_label(name) for name in table["parameter"]],
+            "auc": [format_estimate(a, lo, hi) for a, lo, hi in zip(table["auc"], table["ci_low"], table["ci_high"])],
+            "p": table["p"],
+            "cut_off": table["rule"],
+            "sensitivity": 100 * table["sensitivity"],
+            "specificity": 100 * table["specificity"],
+            "youden_index": table["youden_index"],
+        }
+    )
+
+
+def roc_sentence(data: pd.DataFrame, outcome: str, what: str, parameters: Sequence[str] = DEFAULT_PARAMETERS, se_method: str = "delong") -> str:
+    table = roc_table(data, outcome, list(parameters), se_method=se_method)
+    best = table.loc[table["auc"].idxmax()]
+    return (
+        f"{_label(best['parameter'])} discriminated {what} best: AUC {format_estimate(best['auc'], best['ci_low'], best['ci_high'])}; "
+        f"at the cut-off {best['rule']} sensitivity was {100 * best['sensitivity']:.1f} % and specificity {100 * best['specificity']:.1f} %."
+    )
+
+
+def roc_results(data: pd.DataFrame, outcome: str, parameters: Sequence[str] = DEFAULT_PARAMETERS, se_method: str = "delong") -> dict:
+    """One RocResult per parameter, keyed by its label (for the combined ROC figure)."""
+    return {_label(name): roc(data[outcome], data[name], se_method=se_method) for name in parameters}

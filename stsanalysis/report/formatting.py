@@ -1,0 +1,233 @@
+"""Numbers as a manuscript prints them, and DataFrames as journal-style HTML tables.
+
+The statistics return full-precision numbers; everything that rounds or writes
+"p < 0.001" lives here.
+
+Conventions (one choice, used everywhere):
+
+- Missing or undefined values print as an em dash "—".
+- Ranges and confidence intervals use an en dash, "0.969 (0.906–1.000)", as journals
+  typeset them; when a bound is negative the dash would read as a minus, so " to " is
+  used instead: "-0.12 (-0.30 to 0.05)".
+- Negative numbers keep the ASCII hyphen-minus so copied values stay machine-readable.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "MISSING",
+    "DEFAULT_HEADERS",
+    "HtmlTable",
+    "format_number",
+    "format_p",
+    "format_p_phrase",
+    "format_interval",
+    "format_estimate",
+    "format_mean_sd",
+    "format_median_iqr",
+    "format_count_percent",
+    "readable_header",
+    "to_html_table",
+]
+
+MISSING = "—"
+_RANGE_DASH = "–"
+
+#: Headers for the column names the statistics tables use; others are derived by
+#: :func:`readable_header`.
+DEFAULT_HEADERS = {
+    "n": "N",
+    "p": "p",
+    "icc": "ICC",
+    "f": "F",
+    "df": "df",
+    "df1": "df1",
+    "df2": "df2",
+    "sd": "SD",
+    "p25": "P25",
+    "p75": "P75",
+    "ci_low": "95% CI lower",
+    "ci_high": "95% CI upper",
+    "rho": "r",
+    "auc": "AUC",
+    "shapiro_p": "Shapiro-Wilk p",
+    "statistic_name": "Statistic",
+    "statistic": "Value",
+}
+
+
+def _is_missing(value) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    try:
+        return math.isnan(value)
+    except TypeError:
+        return False
+
+
+def format_number(value, digits: int = 2) -> str:
+    """``value`` rounded to ``digits`` decimals ("—" when missing)."""
+    if _is_missing(value):
+        return MISSING
+    return f"{value:.{digits}f}"
+
+
+def format_p(p, digits: int = 3) -> str:
+    """A p value with ``digits`` decimals, "< 0.001" below 10^-digits, "—" when missing."""
+    if _is_missing(p):
+        return MISSING
+    threshold = 10.0**-digits
+    if p < threshold:
+        return f"< {threshold:.{digits}f}"
+    return f"{p:.{digits}f}"
+
+
+def format_p_phrase(p, digits: int = 3) -> str:
+    """A p value as running text writes it: "p < 0.001", "p = 0.012"."""
+    text = format_p(p, digits)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def format_interval(low, high, digits: int = 3) -> str:
+    """"0.906–1.000" (en dash), or "-0.30 to 0.05" when a bound is negative."""
+    if _is_missing(low) or _is_missing(high):
+        return MISSING
+    separator = " to " if min(low, high) < 0 else _RANGE_DASH
+    return f"{format_number(low, digits)}{separator}{format_number(high, digits)}"
+
+
+def format_estimate(value, ci_low, ci_high, digits: int = 3) -> str:
+    """An estimate with its confidence interval: "0.969 (0.906–1.000)"."""
+    if _is_missing(value):
+        return MISSING
+    if _is_missing(ci_low) or _is_missing(ci_high):
+        return format_number(value, digits)
+    return f"{format_number(value, digits)} ({format_interval(ci_low, ci_high, digits)})"
+
+
+def format_mean_sd(mean, sd, digits: int = 2) -> str:
+    """"1.23 ± 0.45"."""
+    if _is_missing(mean):
+        return MISSING
+    return f"{format_number(mean, digits)} ± {format_number(sd, digits)}"
+
+
+def format_median_iqr(median, p25, p75, digits: int = 2) -> str:
+    """Median with the 25th and 75th percentiles, as design A prints it: "1.20 (0.90, 1.50)"."""
+    if _is_missing(median):
+        return MISSING
+    return f"{format_number(median, digits)} ({format_number(p25, digits)}, {format_number(p75, digits)})"
+
+
+def format_count_percent(count, total, digits: int = 1) -> str:
+    """"12 (37.5%)"; the percentage of ``total`` ("—" when the total is 0)."""
+    if _is_missing(count) or _is_missing(total) or total == 0:
+        return MISSING
+    return f"{int(count)} ({100 * count / total:.{digits}f}%)"
+
+
+def readable_header(column: str) -> str:
+    """``DEFAULT_HEADERS`` entry, else snake_case as words: "group_comparison" -> "Group comparison"."""
+    column = str(column)
+    if column in DEFAULT_HEADERS:
+        return DEFAULT_HEADERS[column]
+    words = column.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+class HtmlTable(str):
+    """An HTML string that Jupyter renders as a table when it is a cell's last value."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+NUMERIC_CLASS = ' class="num"'
+
+
+def _is_p_column(column) -> bool:
+    return str(column) == "p" or str(column).endswith("_p") or str(column).startswith("p_")
+
+
+def _default_cell(value, digits: int) -> str:
+    if _is_missing(value):
+        return MISSING
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return str(value)
+    if isinstance(value, (float, np.floating)):
+        return format_number(value, digits)
+    return str(value)
+
+
+def to_html_table(
+    frame: pd.DataFrame,
+    caption: str | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    formatters: Mapping[str, Callable[[object], str]] | None = None,
+    digits: int = 3,
+    index: bool = False,
+    notes: str | None = None,
+    css_class: str = "sts-table",
+) -> HtmlTable:
+    """Render ``frame`` as a journal-style HTML ``<table>``.
+
+    Parameters
+    ----------
+    caption : table title, shown above the table.
+    headers : column name -> header text; other columns get :func:`readable_header`.
+    formatters : column name -> function returning the cell text. Columns without one:
+        columns named ``p``, ``*_p`` or ``p_*`` use :func:`format_p`, floats are rounded to
+        ``digits`` decimals, booleans print yes/no, missing values "—".
+    index : include the index as the first column(s).
+    notes : footnote below the table (e.g. which test produced p).
+
+    Every caption, header and cell is HTML-escaped (patient ids and free text come from
+    users' spreadsheets). Numeric columns get ``class="num"`` so a stylesheet can align
+    them right.
+    """
+    if index:
+        frame = frame.reset_index()
+    headers = dict(headers or {})
+    formatters = dict(formatters or {})
+
+    def cell_formatter(column) -> Callable[[object], str]:
+        if column in formatters:
+            return formatters[column]
+        if _is_p_column(column):
+            return lambda value: format_p(value, digits)
+        return lambda value: _default_cell(value, digits)
+
+    numeric = [pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype) for dtype in frame.dtypes]
+    escape = html.escape
+    head = "".join(
+        f'<th scope="col"{NUMERIC_CLASS if is_numeric else ""}>{escape(headers.get(column, readable_header(column)))}</th>'
+        for column, is_numeric in zip(frame.columns, numeric)
+    )
+    column_formatters = [cell_formatter(column) for column in frame.columns]
+    opening_cells = [f"<td{NUMERIC_CLASS if is_numeric else ''}>" for is_numeric in numeric]
+    rows = []
+    for values in frame.itertuples(index=False, name=None):
+        cells = "".join(
+            f"{opening}{escape(str(format_cell(value)))}</td>"
+            for opening, format_cell, value in zip(opening_cells, column_formatters, values)
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    parts = [f'<table class="{escape(css_class)}">']
+    if caption:
+        parts.append(f"<caption>{escape(caption)}</caption>")
+    parts.append(f"<thead><tr>{head}</tr></thead>")
+    parts.append("<tbody>\n" + "\n".join(rows) + "\n</tbody>")
+    if notes:
+        parts.append(f'<tfoot><tr><td colspan="{max(1, frame.shape[1])}">{escape(notes)}</td></tr></tfoot>')
+    parts.append("</table>")
+    return HtmlTable("\n".join(parts))

@@ -1,0 +1,443 @@
+"""Logistic regression: one model, and the univariable screen -> multivariable model table.
+
+The default fit reproduces R's ``glm(y ~ ..., family = binomial)`` (maximum likelihood by
+IRLS, treatment coding of factors with the first level as reference, Wald z tests). Where a
+warning matters for a small study (separation, few events per parameter) it is raised as a
+:class:`UserWarning` subclass with the numbers that triggered it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import optimize, special
+from scipy import stats as sps
+
+from ..errors import InputError
+from ..validation import binary_outcome, numeric_vector, require_columns
+from ._result import Result
+
+INTERCEPT = "(Intercept)"
+# R's glm.fit flags fitted probabilities within 10 * .Machine$double.eps of 0 or 1.
+_FITTED_EPS = 10 * np.finfo(float).eps
+_MIN_EVENTS_PER_PARAMETER = 10
+
+
+class SeparationWarning(UserWarning):
+    """The outcome is (quasi-)perfectly separated: some estimates are infinite in truth."""
+
+
+class EventsPerParameterWarning(UserWarning):
+    """Fewer than 10 events (of the rarer outcome class) per estimated parameter."""
+
+
+class LogisticConvergenceWarning(UserWarning):
+    """The IRLS iterations did not converge."""
+
+
+def _is_categorical(series: pd.Series) -> bool:
+    return not pd.api.types.is_numeric_dtype(series) or isinstance(series.dtype, pd.CategoricalDtype) \
+        or pd.api.types.is_bool_dtype(series)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Encoding:
+    """Treatment coding of the predictors, kept so that new data are encoded identically."""
+
+    predictors: tuple[str, ...]
+    levels: dict  # categorical column -> tuple of levels, reference first
+
+    @classmethod
+    def from_data(cls, data: pd.DataFrame, predictors: Sequence[str], reference_levels: Mapping | None):
+        reference_levels = dict(reference_levels or {})
+        unknown = set(reference_levels) - set(predictors)
+        if unknown:
+            raise InputError(f"reference_levels names column(s) {sorted(unknown)} that are not predictors.")
+        levels = {}
+        for column in predictors:
+            series = data[column]
+            if not _is_categorical(series):
+                values = numeric_vector(series, column)
+                if np.ptp(values) == 0:
+                    raise InputError(
+                        f"The predictor '{column}' is constant ({values[0]:g} in all {values.size} rows); "
+                        "it carries no information, remove it."
+                    )
+                continue
+            if isinstance(series.dtype, pd.CategoricalDtype):
+                # R's factor() keeps the category order; empty categories are dropped (R would give NA).
+                observed = [level for level in series.cat.categories if (series == level).any()]
+            else:
+                observed = sorted(series.unique().tolist())
+            if len(observed) < 2:
+                raise InputError(
+                    f"The categorical predictor '{column}' must have at least two levels; "
+                    f"got 1 ({observed[0]!r}) in {len(series)} rows."
+                )
+            if column in reference_levels:
+                reference = reference_levels[column]
+                if reference not in observed:
+                    raise InputError(
+                        f"Reference level {reference!r} for '{column}' does not occur in the data; "
+                        f"levels are {observed}."
+                    )
+                observed = [reference] + [level for level in observed if level != reference]
+            levels[column] = tuple(observed)
+        return cls(tuple(predictors), levels)
+
+    def term_rows(self) -> list[tuple[str, str, object]]:
+        """(term, variable, level) for every column of the design matrix."""
+        rows = [(INTERCEPT, INTERCEPT, None)]
+        for column in self.predictors:
+            if column in self.levels:
+                rows += [(f"{column}[{level}]", column, level) for level in self.levels[column][1:]]
+            else:
+                rows.append((column, column, None))
+        return rows
+
+    def matrix(self, data: pd.DataFrame, what: str = "data") -> np.ndarray:
+        require_columns(data, self.predictors, what)
+        columns = [np.ones(len(data))]
+        for column in self.predictors:
+            series = data[column]
+            if series.isna().any():
+                raise InputError(
+                    f"The predictor '{column}' has {int(series.isna().sum())} missing value(s) at "
+                    f"{list(series.index[series.isna()][:5])}; drop those rows or impute them first."
+                )
+            if column not in self.levels:
+                columns.append(numeric_vector(series, column))
+                continue
+            known = self.levels[column]
+            unknown = sorted(set(series.tolist()) - set(known), key=str)
+            if unknown:
+                raise InputError(
+                    f"The predictor '{column}' has level(s) {unknown} that the model was not fitted on; "
+                    f"known levels are {list(known)}."
+                )
+            columns += [(series == level).to_numpy(dtype=float) for level in known[1:]]
+        return np.column_stack(columns)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class LogisticResult(Result):
+    """A fitted logistic regression (R: ``glm(..., family = binomial)``).
+
+    ``coefficients`` has one row per model term (``term``, ``variable``, ``level``,
+    ``estimate``, ``std_error``, ``z``, ``p``, ``odds_ratio``, ``ci_low``, ``ci_high``);
+    the CI is on the odds-ratio scale. ``lr_*`` is the likelihood-ratio test against the
+    intercept-only model. ``bic`` is R's ``BIC(glm)``: -2 log L + log(n) x parameters.
+    """
+
+    coefficients: pd.DataFrame
+    covariance: pd.DataFrame
+    aic: float
+    bic: float
+    log_likelihood: float
+    deviance: float
+    null_deviance: float
+    df_residual: int
+    lr_statistic: float
+    lr_df: int
+    lr_p: float
+    n: int
+    n_events: int
+    converged: bool
+    ci_method: str
+    outcome: str
+    encoding: _Encoding
+
+    @property
+    def predictors(self) -> tuple[str, ...]:
+        return self.encoding.predictors
+
+    def linear_predictor(self, data: pd.DataFrame) -> np.ndarray:
+        """Log-odds for the rows of ``data`` (the fitting data's factor coding is applied)."""
+        return self.encoding.matrix(data, "the data to predict") @ self.coefficients["estimate"].to_numpy()
+
+    def predict(self, data: pd.DataFrame) -> np.ndarray:
+        """Predicted probabilities (R: ``predict(fit, newdata, type = "response")``)."""
+        return special.expit(self.linear_predictor(data))
+
+
+@dataclasses.dataclass(frozen=True)
+class _GlmFit:
+    params: np.ndarray
+    bse: np.ndarray
+    cov_params: np.ndarray
+    fittedvalues: np.ndarray
+    deviance: float
+    null_deviance: float
+    llf: float
+    converged: bool
+
+
+def _fit_glm(y: np.ndarray, X: np.ndarray, offset: np.ndarray | None = None) -> _GlmFit:
+    with warnings.catch_warnings(), np.errstate(over="ignore", divide="ignore"):
+        # statsmodels' own separation/convergence/overflow warnings are replaced by ours, which
+        # name the terms; its results are lazy, so everything is read inside this block.
+        warnings.simplefilter("ignore")
+        fit = sm.GLM(y, X, family=sm.families.Binomial(), offset=offset).fit(tol=1e-14, maxiter=100)
+        return _GlmFit(
+            params=np.asarray(fit.params), bse=np.asarray(fit.bse), cov_params=np.asarray(fit.cov_params()),
+            fittedvalues=np.asarray(fit.fittedvalues), deviance=float(fit.deviance),
+            null_deviance=float(fit.null_deviance), llf=float(fit.llf), converged=bool(fit.converged),
+        )
+
+
+def _binomial_deviance(y: np.ndarray, linear_predictor: np.ndarray) -> float:
+    # -2 log L for 0/1 data, written with logaddexp to stay finite for extreme predictors
+    return float(2 * np.sum(np.logaddexp(0, linear_predictor) - y * linear_predictor))
+
+
+def _profile_interval(y, X, j, estimate, std_error, deviance, level) -> tuple[float, float]:
+    """Profile-likelihood CI of coefficient j: where the signed root deviance reaches -/+ z."""
+    target = sps.norm.ppf((1 + level) / 2)
+    others = np.delete(X, j, axis=1)
+
+    def signed_root(value: float) -> float:
+        offset = X[:, j] * value
+        if others.shape[1]:
+            profile_deviance = float(_fit_glm(y, others, offset).deviance)
+        else:
+            profile_deviance = _binomial_deviance(y, offset)
+        return np.sign(value - estimate) * np.sqrt(max(profile_deviance - deviance, 0.0))
+
+    bounds = []
+    for direction in (-1, 1):
+        step = std_error
+        while abs(signed_root(estimate + direction * step)) < target:
+            step *= 2
+            if step > 1e3 * max(std_error, 1.0):
+                bounds.append(direction * np.inf)  # the profile never reaches the cut-off (separation)
+                break
+        else:
+            bounds.append(optimize.brentq(
+                lambda value: signed_root(value) - direction * target,
+                estimate, estimate + direction * step, xtol=1e-12, rtol=1e-12,
+            ))
+    return bounds[0], bounds[1]
+
+
+def _collinear_terms(X: np.ndarray, terms: list[str]) -> list[str]:
+    _, singular_values, vt = np.linalg.svd(X / np.linalg.norm(X, axis=0), full_matrices=False)
+    null_space = vt[singular_values < singular_values[0] * 1e-10]
+    return [term for term, weight in zip(terms, np.abs(null_space).max(axis=0)) if weight > 1e-6]
+
+
+def _check_fit(fit, y: np.ndarray, table: pd.DataFrame) -> None:
+    fitted = fit.fittedvalues
+    extreme = int(((fitted < _FITTED_EPS) | (fitted > 1 - _FITTED_EPS)).sum())
+    if extreme:
+        worst = table.iloc[1:].sort_values("std_error", ascending=False).iloc[0]
+        warnings.warn(
+            f"Separation or quasi-separation: {extreme} of {y.size} fitted probabilities are numerically "
+            f"0 or 1, so some coefficients are infinite in truth; the largest standard error is "
+            f"{worst['std_error']:.3g} for '{worst['term']}'. Odds ratios and p-values are unreliable: "
+            "merge sparse categories, drop the separating predictor or use penalised (Firth) regression.",
+            SeparationWarning,
+            stacklevel=3,
+        )
+    elif not fit.converged:
+        warnings.warn(
+            "The logistic regression did not converge in 100 IRLS iterations; estimates are unreliable.",
+            LogisticConvergenceWarning,
+            stacklevel=3,
+        )
+    n_parameters = len(table) - 1
+    n_minority = int(min(y.sum(), y.size - y.sum()))
+    if n_minority < _MIN_EVENTS_PER_PARAMETER * n_parameters:
+        warnings.warn(
+            f"Only {n_minority} events (rarer outcome class) for {n_parameters} parameter(s): "
+            f"{n_minority / n_parameters:.1f} events per parameter, fewer than {_MIN_EVENTS_PER_PARAMETER}. "
+            "Estimates may be biased and overfitted; consider fewer predictors.",
+            EventsPerParameterWarning,
+            stacklevel=3,
+        )
+
+
+def logistic_regression(
+    data: pd.DataFrame,
+    outcome: str,
+    predictors: Sequence[str],
+    reference_levels: Mapping | None = None,
+    ci: str = "wald",
+    level: float = 0.95,
+) -> LogisticResult:
+    """Fit a binary logistic regression by maximum likelihood.
+
+    Follows R ``glm(outcome ~ predictors, family = binomial)``. Non-numeric, boolean and
+    pandas ``Categorical`` columns are factors with treatment coding; the reference level is
+    the first category (Categorical) or the first sorted level, as R's ``factor()``, unless
+    ``reference_levels={"column": level}`` says otherwise. Terms are named
+    ``column[level]``.
+
+    ``ci="wald"`` gives estimate +- z x SE (R ``confint.default``); ``ci="profile"`` gives
+    profile-likelihood limits (R ``confint(glm)``, which interpolates a spline through a
+    profile grid, so it agrees with the exact limits computed here to about 1e-4).
+
+    Warns (:class:`SeparationWarning`) when fitted probabilities are numerically 0 or 1 and
+    (:class:`EventsPerParameterWarning`) when there are fewer than 10 events per parameter.
+    Raises :class:`InputError` for missing values, a constant predictor, a factor with one
+    level, or collinear predictors (named).
+    """
+    predictors = list(predictors)
+    if not predictors:
+        raise InputError("'predictors' must name at least one column.")
+    if ci not in ("wald", "profile"):
+        raise InputError(f"'ci' must be 'wald' or 'profile'; got {ci!r}.")
+    require_columns(data, [outcome, *predictors])
+    y = binary_outcome(data[outcome], outcome).astype(float)
+    encoding = _Encoding.from_data(data, predictors, reference_levels)
+    X = encoding.matrix(data)
+    term_rows = encoding.term_rows()
+    terms = [term for term, _, _ in term_rows]
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise InputError(
+            f"Collinear predictors: the terms {_collinear_terms(X, terms)} are linear combinations of "
+            "one another (or a factor level coincides with another column); remove one of them."
+        )
+
+    fit = _fit_glm(y, X)
+    estimate = np.asarray(fit.params)
+    std_error = np.asarray(fit.bse)
+    z_value = estimate / std_error
+    if ci == "wald":
+        half_width = sps.norm.ppf((1 + level) / 2) * std_error
+        limits = np.column_stack([estimate - half_width, estimate + half_width])
+    else:
+        limits = np.array([
+            _profile_interval(y, X, j, estimate[j], std_error[j], fit.deviance, level)
+            for j in range(X.shape[1])
+        ])
+    with np.errstate(over="ignore"):  # under separation an odds ratio or its limit is truly infinite
+        table = pd.DataFrame({
+            "term": terms,
+            "variable": [variable for _, variable, _ in term_rows],
+            "level": [level_ for _, _, level_ in term_rows],
+            "estimate": estimate,
+            "std_error": std_error,
+            "z": z_value,
+            "p": 2 * sps.norm.sf(np.abs(z_value)),
+            "odds_ratio": np.exp(estimate),
+            "ci_low": np.exp(limits[:, 0]),
+            "ci_high": np.exp(limits[:, 1]),
+        })
+    _check_fit(fit, y, table)
+
+    n, k = X.shape
+    log_likelihood = float(fit.llf)
+    null_deviance = float(fit.null_deviance)
+    lr_statistic = null_deviance - float(fit.deviance)
+    return LogisticResult(
+        coefficients=table,
+        covariance=pd.DataFrame(fit.cov_params, index=terms, columns=terms),
+        aic=-2 * log_likelihood + 2 * k,
+        bic=-2 * log_likelihood + np.log(n) * k,
+        log_likelihood=log_likelihood,
+        deviance=float(fit.deviance),
+        null_deviance=null_deviance,
+        df_residual=n - k,
+        lr_statistic=lr_statistic,
+        lr_df=k - 1,
+        lr_p=float(sps.chi2.sf(lr_statistic, k - 1)),
+        n=n,
+        n_events=int(y.sum()),
+        converged=bool(fit.converged),
+        ci_method=ci,
+        outcome=outcome,
+        encoding=encoding,
+    )
+
+
+def _variable_lr_p(data: pd.DataFrame, model: LogisticResult, variable: str) -> float:
+    """Likelihood-ratio p of dropping every term of ``variable`` (R: ``drop1(fit, test = "LRT")``)."""
+    X = model.encoding.matrix(data)
+    keep = (model.coefficients["variable"] != variable).to_numpy()
+    reduced_deviance = float(_fit_glm(binary_outcome(data[model.outcome]).astype(float), X[:, keep]).deviance)
+    return float(sps.chi2.sf(reduced_deviance - model.deviance, int((~keep).sum())))
+
+
+def _term_table(data: pd.DataFrame, model: LogisticResult, prefix: str) -> pd.DataFrame:
+    """Odds ratios per term with a row for each factor's reference level (OR 1, no CI)."""
+    rows = []
+    for variable in model.predictors:
+        p_variable = _variable_lr_p(data, model, variable)
+        if variable in model.encoding.levels:
+            reference = model.encoding.levels[variable][0]
+            rows.append({"variable": variable, "term": f"{variable}[{reference}]", "level": reference,
+                         "is_reference": True, "odds_ratio": 1.0, "ci_low": np.nan, "ci_high": np.nan,
+                         "p": np.nan, "p_variable": p_variable})
+        terms = model.coefficients[model.coefficients["variable"] == variable]
+        for term in terms.itertuples():
+            rows.append({"variable": variable, "term": term.term, "level": term.level, "is_reference": False,
+                         "odds_ratio": term.odds_ratio, "ci_low": term.ci_low, "ci_high": term.ci_high,
+                         "p": term.p, "p_variable": p_variable})
+    table = pd.DataFrame(rows)
+    statistics = ["odds_ratio", "ci_low", "ci_high", "p", "p_variable"]
+    return table.rename(columns={column: f"{prefix}_{column}" for column in statistics})
+
+
+def _references_for(reference_levels: Mapping | None, columns: Sequence[str]) -> dict:
+    return {column: level for column, level in (reference_levels or {}).items() if column in columns}
+
+
+def univariable_multivariable(
+    data: pd.DataFrame,
+    outcome: str,
+    candidates: Sequence[str],
+    p_enter: float = 0.05,
+    p_keep: float = 0.05,
+    reference_levels: Mapping | None = None,
+    ci: str = "wald",
+) -> pd.DataFrame:
+    """Univariable screen, then one multivariable model of the variables that pass (design B, step 5).
+
+    Every candidate is fitted alone (:func:`logistic_regression`); a variable enters the
+    multivariable model when its likelihood-ratio test against the null model has
+    p < ``p_enter``. The LR test is used for every variable so that a factor with several
+    levels is judged once (one p per variable, as R ``anova(fit, test = "LRT")``), not by
+    its best level; for a numeric variable it is close to the Wald p shown per term. In the
+    multivariable model a variable is ``retained`` when its drop-one LR test
+    (R ``drop1(fit, test = "LRT")``) has p < ``p_keep``.
+
+    Returns one row per term, with a reference row (OR 1) for each factor:
+    ``variable, term, level, is_reference``, then ``univariable_odds_ratio``,
+    ``univariable_ci_low``, ``univariable_ci_high``, ``univariable_p`` (Wald, per term),
+    ``univariable_p_variable`` (LR), ``selected``, the same ``multivariable_*`` columns (NaN
+    for variables not selected) and ``retained``. ``attrs["selected"]`` and
+    ``attrs["retained"]`` list the variables.
+    """
+    candidates = list(candidates)
+    for name, value in (("p_enter", p_enter), ("p_keep", p_keep)):
+        if not 0 < value <= 1:
+            raise InputError(f"'{name}' must be in (0, 1]; got {value!r}.")
+    require_columns(data, [outcome, *candidates])
+    univariable = pd.concat(
+        [_term_table(data, logistic_regression(data, outcome, [candidate],
+                                               _references_for(reference_levels, [candidate]), ci=ci),
+                     "univariable")
+         for candidate in candidates],
+        ignore_index=True,
+    )
+    univariable["selected"] = univariable["univariable_p_variable"] < p_enter
+    selected = [candidate for candidate in candidates
+                if univariable.loc[univariable["variable"] == candidate, "selected"].iloc[0]]
+    if selected:
+        model = logistic_regression(data, outcome, selected, _references_for(reference_levels, selected), ci=ci)
+        multivariable = _term_table(data, model, "multivariable")
+        table = univariable.merge(multivariable, on=["variable", "term", "level", "is_reference"], how="left")
+    else:
+        table = univariable.assign(**{f"multivariable_{column}": np.nan
+                                      for column in ("odds_ratio", "ci_low", "ci_high", "p", "p_variable")})
+    table["retained"] = table["multivariable_p_variable"] < p_keep
+    table.attrs["selected"] = selected
+    table.attrs["retained"] = [variable for variable in selected
+                               if table.loc[table["variable"] == variable, "retained"].iloc[0]]
+    table.attrs["selection_test"] = "likelihood ratio (per variable)"
+    return table

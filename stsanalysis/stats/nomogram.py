@@ -1,0 +1,196 @@
+"""Nomogram of a logistic model, scaled as ``rms::nomogram``.
+
+Each predictor's contribution to the linear predictor, beta x value, is measured from its
+smallest value on the predictor's axis; the predictor whose contribution spans the widest
+range gets ``max_points`` (100) points and all others are scaled by the same factor. A
+patient's total points convert back to the linear predictor and the predicted risk.
+Continuous axes run over ``pretty(range(data))`` with about 10 intervals, as rms with a
+``datadist()`` of the same data (limits "Low"/"High", the full range).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from ..errors import InputError
+from ..validation import numeric_vector, probabilities, require_columns
+from .logistic import INTERCEPT, LogisticResult
+
+_PRETTY_HIGH_BIAS = 1.5  # R pretty(): high.u.bias
+_PRETTY_FIVE_BIAS = 0.5 + 1.5 * _PRETTY_HIGH_BIAS  # R pretty(): u5.bias
+_PRETTY_EPS = 1e-10
+
+
+def pretty(low: float, high: float, n: int = 5) -> np.ndarray:
+    """About ``n`` + 1 equally spaced round values covering [low, high], as R ``pretty(c(low, high), n)``.
+
+    The unit is 1, 2, 5 or 10 times a power of ten, chosen with R's biases towards larger
+    units (high.u.bias 1.5, u5.bias 2.75); the result always covers both ends.
+    """
+    span = high - low
+    cell = max(abs(low), abs(high))
+    small_span = span < cell * 3 * n * np.finfo(float).eps * (1 + 1 / (1 + _PRETTY_HIGH_BIAS))
+    if span == 0 and high == 0:
+        cell, small_span = 1.0, True
+    if small_span:
+        cell = (9 + cell / 10 if cell > 10 else cell) * 0.75
+        cell /= max(n // 3, 1)
+    else:
+        cell = span / n if n > 1 else span
+    base = 10.0 ** math.floor(math.log10(cell))
+    unit = base
+    if 2 * base - cell < _PRETTY_HIGH_BIAS * (cell - unit):
+        unit = 2 * base
+        if 5 * base - cell < _PRETTY_FIVE_BIAS * (cell - unit):
+            unit = 5 * base
+            if 10 * base - cell < _PRETTY_HIGH_BIAS * (cell - unit):
+                unit = 10 * base
+    start = math.floor(low / unit + _PRETTY_EPS)
+    stop = math.ceil(high / unit - _PRETTY_EPS)
+    while start * unit > low + _PRETTY_EPS * unit:
+        start -= 1
+    while stop * unit < high - _PRETTY_EPS * unit:
+        stop += 1
+    intervals = int(0.5 + stop - start)
+    minimum = n // 3
+    if intervals < minimum:
+        extra = minimum - intervals
+        if start >= 0:
+            stop += extra // 2
+            start -= extra // 2 + extra % 2
+        else:
+            start -= extra // 2
+            stop += extra // 2 + extra % 2
+        intervals = minimum
+    values = np.linspace(start * unit, stop * unit, intervals + 1)
+    # R zaps values that are zero but for rounding
+    values[np.abs(values) < 1e-14 * unit] = 0.0
+    return values
+
+
+class Nomogram:
+    """Points nomogram of a :class:`~stsanalysis.stats.logistic.LogisticResult` (``rms::nomogram``).
+
+    ``data`` gives the range of each continuous predictor (normally the fitting data);
+    ``axis_values={"age": [30, 50, 70]}`` overrides an axis, as ``nomogram(fit, age = ...)``.
+    ``risk_ticks`` are the probabilities marked on the risk axis (those inside the
+    linear-predictor axis are kept, as rms). Attributes: ``scale`` (points per unit of linear predictor, rms
+    ``sc``), ``intercept`` (linear predictor at 0 total points, rms ``Intercept``),
+    ``max_total_points``.
+    """
+
+    def __init__(
+        self,
+        model: LogisticResult,
+        data: pd.DataFrame,
+        max_points: float = 100,
+        risk_ticks: Sequence[float] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+        axis_values: Mapping[str, Sequence] | None = None,
+        n_intervals: int = 10,
+    ):
+        if not isinstance(model, LogisticResult):
+            raise InputError(f"'model' must be a LogisticResult from logistic_regression(); got {type(model).__name__}.")
+        if not max_points > 0:
+            raise InputError(f"'max_points' must be positive; got {max_points!r}.")
+        axis_values = dict(axis_values or {})
+        unknown = set(axis_values) - set(model.predictors)
+        if unknown:
+            raise InputError(f"axis_values names column(s) {sorted(unknown)} that are not model predictors.")
+        require_columns(data, model.predictors, "data")
+        self.model = model
+        self.max_points = max_points
+        coefficients = model.coefficients.set_index("term")["estimate"]
+        self._slopes = {}
+        axes = []
+        for predictor in model.predictors:
+            if predictor in model.encoding.levels:
+                levels = list(axis_values.get(predictor, model.encoding.levels[predictor]))
+                reference = model.encoding.levels[predictor][0]
+                contribution = [0.0 if level == reference else coefficients[f"{predictor}[{level}]"]
+                                for level in levels]
+            else:
+                if predictor in axis_values:
+                    values = numeric_vector(axis_values[predictor], f"axis_values['{predictor}']")
+                else:
+                    observed = numeric_vector(data[predictor], predictor)
+                    values = pretty(observed.min(), observed.max(), n_intervals)
+                levels = list(values)
+                self._slopes[predictor] = coefficients[predictor]
+                contribution = list(coefficients[predictor] * values)
+            axes.append(pd.DataFrame({"predictor": predictor, "value": levels, "xbeta": contribution}))
+        table = pd.concat(axes, ignore_index=True)
+        lowest = table.groupby("predictor", sort=False)["xbeta"].min()
+        widest = (table.groupby("predictor", sort=False)["xbeta"].max() - lowest).max()
+        self.scale = max_points / widest
+        self.intercept = float(coefficients[INTERCEPT] + lowest.sum())
+        self._lowest = lowest
+        table["points"] = (table["xbeta"] - table["predictor"].map(lowest)) * self.scale
+        self._points = table
+        self.max_total_points = float(table.groupby("predictor", sort=False)["points"].max().sum())
+        # rms: the linear-predictor axis covers pretty(range(fitted linear predictors)); the
+        # total-points axis reaches max_points or that axis' end, whichever is further; risk
+        # ticks are drawn where they fall inside the linear-predictor axis
+        fitted = model.linear_predictor(data)
+        lp_values = pretty(fitted.min(), fitted.max(), n_intervals)
+        self._linear_predictor_axis = pd.DataFrame({"linear_predictor": lp_values,
+                                                    "total_points": (lp_values - self.intercept) * self.scale})
+        self._total_points_end = (max_points if len(model.predictors) == 1 else
+                                  max(max_points, self.scale * (lp_values.max() - self.intercept)))
+        ticks = probabilities(risk_ticks, "risk_ticks")
+        tick_lp = special.logit(ticks)
+        shown = (tick_lp >= lp_values.min()) & (tick_lp <= lp_values.max())
+        self._risk = pd.DataFrame({"probability": ticks[shown],
+                                   "total_points": (tick_lp[shown] - self.intercept) * self.scale})
+        self.n_intervals = n_intervals
+
+    def points_table(self) -> pd.DataFrame:
+        """Points of every axis value: ``predictor, value, xbeta`` (beta x value), ``points``."""
+        return self._points.copy()
+
+    def total_points_axis(self) -> np.ndarray:
+        """Tick values of the total-points axis, as rms: ``pretty(c(0, end), n)`` where the end
+        is ``max_points`` or the points of the linear-predictor axis' upper end if further."""
+        return pretty(0.0, self._total_points_end, self.n_intervals)
+
+    def linear_predictor_axis(self) -> pd.DataFrame:
+        """Linear-predictor ticks (``pretty`` of the fitted range) and their total points."""
+        return self._linear_predictor_axis.copy()
+
+    def risk_axis(self) -> pd.DataFrame:
+        """Risk ticks and the total points at which they lie: ``probability, total_points``."""
+        return self._risk.copy()
+
+    def score(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """Points per predictor, ``total_points``, ``linear_predictor`` and ``probability`` of each row.
+
+        Continuous values are scored on the continuous scale (not rounded to axis ticks); the
+        linear predictor equals the model's, so ``probability`` equals ``model.predict(rows)``.
+        """
+        require_columns(rows, self.model.predictors, "rows")
+        result = pd.DataFrame(index=rows.index)
+        for predictor in self.model.predictors:
+            if predictor in self._slopes:
+                contribution = self._slopes[predictor] * numeric_vector(rows[predictor], predictor)
+            else:
+                axis = self._points[self._points["predictor"] == predictor].set_index("value")["xbeta"]
+                unknown = sorted(set(rows[predictor]) - set(axis.index), key=str)
+                if unknown:
+                    raise InputError(f"'{predictor}' has level(s) {unknown} that are not on the nomogram; "
+                                     f"levels are {list(axis.index)}.")
+                contribution = rows[predictor].map(axis).to_numpy(dtype=float)
+            result[predictor] = (contribution - self._lowest[predictor]) * self.scale
+        result["total_points"] = result[list(self.model.predictors)].sum(axis=1)
+        result["linear_predictor"] = self.intercept + result["total_points"] / self.scale
+        result["probability"] = special.expit(result["linear_predictor"])
+        return result
+
+    def figure(self, **kwargs):
+        """The nomogram as a plotly figure (:func:`stsanalysis.plotting.nomogram.nomogram_figure`)."""
+        from ..plotting.nomogram import nomogram_figure  # plotting imports stats, not the reverse
+
+        return nomogram_figure(self, **kwargs)

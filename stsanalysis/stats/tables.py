@@ -1,0 +1,357 @@
+"""Manuscript tables: Table 1 (patient characteristics) and the design-A tables 2 to 4.
+
+Each builder validates the columns it is given, computes with the functions of
+:mod:`~stsanalysis.stats.univariate`, :mod:`~stsanalysis.stats.correlation` and
+:mod:`~stsanalysis.stats.reliability`, and returns a tidy DataFrame with full-precision
+numbers (p values are never rounded here). Only :func:`table_one` writes its summary
+cells as text ("1.23 ± 0.45", "12 (37.5%)"), with the functions of
+:mod:`stsanalysis.report.formatting`, because its cells mix kinds of summary.
+
+Missing values are dropped per variable (per pair for correlations) and counted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from ..errors import InputError
+from ..report.formatting import format_count_percent, format_mean_sd, format_median_iqr
+from ..validation import numeric_vector, require_columns, two_levels
+from ._result import Result
+from .correlation import spearman
+from .reliability import ICC_FORMS, icc
+from .univariate import compare_groups, contingency_test, shapiro, summary_statistics
+
+__all__ = [
+    "AgreementResult",
+    "table_one",
+    "describe_parameters",
+    "reliability_table",
+    "group_comparison_table",
+    "correlation_table",
+    "agreement_table",
+]
+
+
+def _is_categorical(series: pd.Series) -> bool:
+    return not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+
+
+def _continuous_rows(data, variable, group, levels, alpha, digits, quantile_method) -> list[dict]:
+    values = numeric_vector(data[variable], variable, allow_nan=True)
+    missing = int(np.isnan(values).sum())
+    try:
+        comparison = compare_groups(
+            pd.Series(values, index=data.index, name=variable),
+            data[group],
+            alpha=alpha,
+            quantile_method=quantile_method,
+        )
+    except InputError as error:  # e.g. a constant variable: report it untested, say why
+        comparison = None
+        untested = f"not tested: {error}"
+    normal = comparison is not None and comparison.statistic_name == "t"
+
+    def summarize(sample) -> str:
+        summary = summary_statistics(sample, quantile_method=quantile_method)
+        if normal:
+            return format_mean_sd(summary["mean"], summary["sd"], digits)
+        return format_median_iqr(summary["median"], summary["p25"], summary["p75"], digits)
+
+    row = {
+        "variable": variable,
+        "level": "",
+        "summary": "mean ± SD" if normal else "median (P25, P75)",
+        "overall": summarize(values),
+    }
+    for level in levels:
+        row[str(level)] = summarize(values[(data[group] == level).to_numpy()])
+    row |= {
+        "test": comparison.test if comparison else untested,
+        "p": comparison.p if comparison else np.nan,
+        "missing": missing,
+    }
+    return [row]
+
+
+def _categorical_rows(data, variable, group, levels, digits) -> list[dict]:
+    present = data.loc[data[variable].notna()]
+    counts = pd.crosstab(present[variable], present[group]).reindex(columns=levels, fill_value=0)
+    if counts.shape[0] >= 2:
+        result = contingency_test(counts)
+        test, p = result.test, result.p
+    else:
+        test, p = f"not tested: only one level ({counts.index.tolist()})", np.nan
+    header = {"variable": variable, "level": "", "summary": "n (%)", "overall": ""}
+    header |= {str(level): "" for level in levels}
+    header |= {"test": test, "p": p, "missing": int(data[variable].isna().sum())}
+    rows = [header]
+    column_totals = counts.sum(axis=0)
+    for category, category_counts in counts.iterrows():
+        row = {
+            "variable": variable,
+            "level": str(category),
+            "summary": "n (%)",
+            "overall": format_count_percent(category_counts.sum(), counts.to_numpy().sum(), digits=1),
+        }
+        row |= {str(level): format_count_percent(category_counts[level], column_totals[level], digits=1) for level in levels}
+        row |= {"test": "", "p": np.nan, "missing": np.nan}
+        rows.append(row)
+    return rows
+
+
+def table_one(
+    df: pd.DataFrame,
+    group: str,
+    variables: list[str],
+    categorical: list[str] | None = None,
+    *,
+    alpha: float = 0.05,
+    digits: int = 2,
+    quantile_method: str = "r",
+) -> pd.DataFrame:
+    """Patient characteristics by group, with the test chosen per variable.
+
+    Continuous variables: mean ± SD and Welch's t-test when Shapiro-Wilk does not reject
+    normality (p > ``alpha``) in both groups, else median (P25, P75) and the Mann-Whitney U
+    test (see :func:`~stsanalysis.stats.univariate.compare_groups`). Categorical variables
+    (those listed in ``categorical`` and every non-numeric column): n (%) within each
+    column, one row per level below a header row holding the test and p; Fisher's exact
+    test when any expected count is below 5, else Pearson's chi-square
+    (:func:`~stsanalysis.stats.univariate.contingency_test`).
+
+    Returns columns variable, level, summary, overall, one column per group level, test,
+    p (float), missing (count of missing values of the variable).
+    """
+    categorical = list(categorical or [])
+    require_columns(df, [group, *variables, *categorical], "df")
+    unknown = [name for name in categorical if name not in variables]
+    if unknown:
+        raise InputError(f"'categorical' names {unknown}, which are not in 'variables' {variables}.")
+    _, levels = two_levels(df[group], group)
+    rows = []
+    for variable in variables:
+        if variable in categorical or _is_categorical(df[variable]):
+            rows.extend(_categorical_rows(df, variable, group, levels, digits))
+        else:
+            rows.extend(_continuous_rows(df, variable, group, levels, alpha, digits, quantile_method))
+    return pd.DataFrame(rows, columns=["variable", "level", "summary", "overall", *map(str, levels), "test", "p", "missing"])
+
+
+def describe_parameters(
+    data: pd.DataFrame,
+    parameters: list[str],
+    *,
+    alpha: float = 0.05,
+    quantile_method: str = "r",
+) -> pd.DataFrame:
+    """Design A, Table 2 descriptives: one row per parameter.
+
+    Columns parameter, n, min, max, mean, sd, median, p25, p75, shapiro_p, normal
+    (Shapiro-Wilk p > ``alpha``), summary_kind ("mean_sd" when normal, else
+    "median_iqr"). Missing values are dropped; n counts the values used.
+    """
+    require_columns(data, parameters, "data")
+    rows = []
+    for parameter in parameters:
+        values = numeric_vector(data[parameter], parameter, allow_nan=True)
+        values = values[~np.isnan(values)]
+        summary = summary_statistics(values, quantile_method=quantile_method)
+        testable = values.size >= 3 and np.ptp(values) >= 1e-10
+        shapiro_p = shapiro(values, name=parameter).p if testable else np.nan
+        normal = bool(shapiro_p > alpha)
+        rows.append(
+            {"parameter": parameter}
+            | summary[["n", "min", "max", "mean", "sd", "median", "p25", "p75"]].to_dict()
+            | {"shapiro_p": shapiro_p, "normal": normal, "summary_kind": "mean_sd" if normal else "median_iqr"}
+        )
+    table = pd.DataFrame(rows)
+    table["n"] = table["n"].astype(int)
+    return table
+
+
+def reliability_table(
+    data: pd.DataFrame,
+    readers: dict[str, tuple[str, str]],
+    form: str = "ICC2",
+    *,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Design A, Table 2 reliability: the ICC of each parameter between two readers.
+
+    ``readers`` maps a parameter name to its two reader columns, e.g.
+    ``{"ADCmean": ("adc_mean_r1", "adc_mean_r2")}``. Uses :func:`icc` (``psych::ICC``);
+    ``form`` picks the row (default ICC2 = ICC(A,1), absolute agreement). Patients with a
+    missing reading are dropped with a warning.
+
+    Returns columns parameter, icc, ci_low, ci_high, p, f, df1, df2, n, form.
+    """
+    if form not in ICC_FORMS:
+        raise InputError(f"'form' must be one of {list(ICC_FORMS)}; got {form!r}.")
+    for parameter, columns in readers.items():
+        if not (isinstance(columns, (tuple, list)) and len(columns) == 2):
+            raise InputError(f"readers[{parameter!r}] must be a pair of column names; got {columns!r}.")
+    require_columns(data, [column for columns in readers.values() for column in columns], "data")
+    rows = []
+    for parameter, columns in readers.items():
+        ratings = data[list(columns)]
+        row = icc(ratings, alpha=alpha).loc[form]
+        rows.append(
+            {"parameter": parameter}
+            | row[["icc", "ci_low", "ci_high", "p", "f", "df1", "df2"]].astype(float).to_dict()
+            | {"n": int(ratings.notna().all(axis=1).sum()), "form": form}
+        )
+    return pd.DataFrame(rows)
+
+
+def group_comparison_table(
+    data: pd.DataFrame,
+    parameters: list[str],
+    group: str,
+    *,
+    alpha: float = 0.05,
+    equal_var: bool = False,
+    quantile_method: str = "r",
+) -> pd.DataFrame:
+    """Design A, Table 3: each parameter compared between the two levels of ``group``.
+
+    One row per parameter with the summaries of both groups (suffix ``_1`` for the first
+    sorted level, ``_2`` for the second; ``group_1``/``group_2`` name them), the test
+    chosen by :func:`~stsanalysis.stats.univariate.compare_groups` (t-test when both
+    groups pass Shapiro-Wilk, else Mann-Whitney U with SPSS's Z), statistic_name ("t" or
+    "Z"), statistic and p.
+    """
+    require_columns(data, [*parameters, group], "data")
+    rows = []
+    for parameter in parameters:
+        comparison = compare_groups(
+            data[parameter], data[group], alpha=alpha, equal_var=equal_var, quantile_method=quantile_method
+        )
+        row = {"parameter": parameter}
+        for position, (level, summary) in enumerate(comparison.summaries.iterrows(), start=1):
+            row[f"group_{position}"] = level
+            row |= {f"{key}_{position}": summary[key] for key in ["n", "mean", "sd", "median", "p25", "p75", "shapiro_p"]}
+        row |= {
+            "test": comparison.test,
+            "statistic_name": comparison.statistic_name,
+            "statistic": comparison.statistic,
+            "p": comparison.p,
+        }
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table[["n_1", "n_2"]] = table[["n_1", "n_2"]].astype(int)
+    return table
+
+
+def correlation_table(data: pd.DataFrame, parameters: list[str], targets: list[str]) -> pd.DataFrame:
+    """Design A, Table 4: Spearman's rho of each parameter with each target.
+
+    ``cor.test(x, y, method = "spearman", exact = FALSE)`` per pair, on the rows where
+    both are present (as R). Returns columns parameter, target, rho, p, n.
+    """
+    require_columns(data, [*parameters, *targets], "data")
+    rows = []
+    for parameter in parameters:
+        for target in targets:
+            pair = data[[parameter, target]]
+            numeric_vector(pair[parameter], parameter, allow_nan=True)
+            numeric_vector(pair[target], target, allow_nan=True)
+            complete = pair.apply(pd.to_numeric).dropna()
+            result = spearman(complete[parameter], complete[target])
+            rows.append({"parameter": parameter, "target": target, "rho": result.rho, "p": result.p, "n": result.n})
+    return pd.DataFrame(rows)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class AgreementResult(Result):
+    """Agreement of two categorical ratings (e.g. biopsy vs surgical grade).
+
+    ``table`` is the cross-tabulation (rows = reference, columns = test). ``accuracy`` is
+    the proportion on the diagonal with its exact Clopper-Pearson interval (R
+    ``binom.test``); ``kappa`` is Cohen's unweighted kappa with the large-sample standard
+    error of Fleiss, Cohen & Everitt (1969) and a normal interval clipped to [-1, 1], as
+    ``psych::cohen.kappa``.
+    """
+
+    table: pd.DataFrame
+    n: int
+    n_agree: int
+    accuracy: float
+    accuracy_ci_low: float
+    accuracy_ci_high: float
+    kappa: float
+    kappa_se: float
+    kappa_ci_low: float
+    kappa_ci_high: float
+
+
+def _cohen_kappa(proportions: np.ndarray, n: int) -> tuple[float, float]:
+    """Cohen's kappa and its standard error (Fleiss, Cohen & Everitt 1969) from cell proportions."""
+    row = proportions.sum(axis=1)
+    column = proportions.sum(axis=0)
+    observed = np.trace(proportions)
+    chance = float(row @ column)
+    if np.isclose(chance, 1.0):  # both raters used a single category: kappa is 0/0 (NA in psych)
+        return np.nan, np.nan
+    kappa = (observed - chance) / (1 - chance)
+    diagonal = np.diag(proportions) * ((1 - chance) - (row + column) * (1 - observed)) ** 2
+    # Off-diagonal cells weighted by (p_.i + p_j.)^2: column margin of i plus row margin of j.
+    margins = column[:, None] + row[None, :]
+    off_diagonal = proportions * margins**2
+    off_diagonal_sum = off_diagonal.sum() - np.trace(off_diagonal)
+    variance = (
+        diagonal.sum() + (1 - observed) ** 2 * off_diagonal_sum - (observed * chance - 2 * chance + observed) ** 2
+    ) / (n * (1 - chance) ** 4)
+    return float(kappa), float(np.sqrt(max(variance, 0.0)))
+
+
+def agreement_table(reference, test, labels=None, *, conf_level: float = 0.95) -> AgreementResult:
+    """Cross-tabulation, accuracy and Cohen's kappa of two ratings of the same patients.
+
+    ``labels`` fixes the order of the categories (default: the sorted union of both);
+    values outside ``labels`` are refused. Pairs with a missing rating are refused (fix
+    or drop them first, the table must add up to the cohort).
+    """
+    reference = pd.Series(reference).reset_index(drop=True)
+    test = pd.Series(test).reset_index(drop=True)
+    if len(reference) != len(test):
+        raise InputError(f"'reference' and 'test' must have the same length; got {len(reference)} and {len(test)}.")
+    for name, series in (("reference", reference), ("test", test)):
+        if series.isna().any():
+            raise InputError(f"'{name}' has {int(series.isna().sum())} missing rating(s) at positions "
+                             f"{list(series.index[series.isna()][:5])}.")
+    if labels is None:
+        labels = sorted(set(reference) | set(test))
+    else:
+        labels = list(labels)
+        unknown = sorted((set(reference) | set(test)) - set(labels), key=str)
+        if unknown:
+            raise InputError(f"Ratings {unknown} are not among 'labels' {labels}.")
+    if len(labels) < 2:
+        raise InputError(f"Agreement needs at least 2 categories; got {labels}.")
+    table = pd.crosstab(
+        pd.Categorical(reference, categories=labels), pd.Categorical(test, categories=labels), dropna=False
+    )
+    table.index.name, table.columns.name = "reference", "test"
+    counts = table.to_numpy()
+    n = int(counts.sum())
+    n_agree = int(np.trace(counts))
+    accuracy_ci = sps.binomtest(n_agree, n).proportion_ci(confidence_level=conf_level, method="exact")
+    kappa, kappa_se = _cohen_kappa(counts / n, n)
+    half_width = sps.norm.ppf((1 + conf_level) / 2) * kappa_se
+    return AgreementResult(
+        table=table,
+        n=n,
+        n_agree=n_agree,
+        accuracy=n_agree / n,
+        accuracy_ci_low=float(accuracy_ci.low),
+        accuracy_ci_high=float(accuracy_ci.high),
+        kappa=kappa,
+        kappa_se=kappa_se,
+        kappa_ci_low=float(max(-1.0, kappa - half_width)),
+        kappa_ci_high=float(min(1.0, kappa + half_width)),
+    )
