@@ -159,3 +159,46 @@ def test_unwritable_output_folder_is_refused_before_running(tmp_path):
     result = run_cli("report", "--notebook", "biomarker_study", "--output", str(blocker / "reports"))
     assert result.returncode == 2
     assert "is not writable" in result.stderr
+
+
+RENAMED = {
+    "patient_id": "Study ID",
+    "subtype": "Histology",
+    "biopsy_grade": "Grade (biopsy)",
+    "surgical_grade": "Grade (surgery)",
+    "ki67": "Ki67 LI %",
+    "adc_min_r1": "ADCmin R1",
+    "adc_min_r2": "ADCmin R2",
+    "adc_mean_r1": "ADCmean R1",
+    "adc_mean_r2": "ADCmean R2",
+    "cho_cr_r1": "ChoCr R1",
+    "cho_cr_r2": "ChoCr R2",
+}
+
+
+def test_renamed_cohort_runs_through_a_config_alone(tmp_path, biomarker_report):
+    make_biomarker_demo().rename(columns=RENAMED).to_excel(tmp_path / "our cohort.xlsx", index=False)
+    mapping = "\n".join(f"    {design}: {user!r}" for design, user in RENAMED.items())
+    (tmp_path / "study.yaml").write_text(
+        "notebook: biomarker_study\nname: our_study\nparameters:\n"
+        f"  cohort_path: our cohort.xlsx\n  columns:\n{mapping}\n"
+    )
+    result = run_cli("report", "--config", str(tmp_path / "study.yaml"), "--output", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    renamed_html = (tmp_path / "out" / "our_study.html").read_text()
+    demo_html = biomarker_report[0].read_text()
+    table_5 = re.compile(r"<caption>Table 5\..*?</table>", re.S)
+    assert table_5.search(renamed_html).group(0) == table_5.search(demo_html).group(0)
+
+
+def test_column_mapping_errors_name_the_column(tmp_path):
+    make_biomarker_demo().rename(columns={"surgical_grade": "Grade_OP"}).to_csv(tmp_path / "cohort.csv", index=False)
+    for mapping, message in (
+        ("{surgical_grad: Grade_OP}", "Unknown column name(s) ['surgical_grad']"),
+        ("{surgical_grade: Grade_OQ}", "'Grade_OQ' (mapped to 'surgical_grade') not found"),
+        ("{}", "Column(s) ['surgical_grade'] not found"),
+    ):
+        (tmp_path / "study.yaml").write_text(f"notebook: biomarker_study\nparameters:\n  cohort_path: cohort.csv\n  columns: {mapping}\n")
+        result = run_cli("report", "--config", str(tmp_path / "study.yaml"), "--output", str(tmp_path / "out"))
+        assert result.returncode == 1 and message in result.stderr, result.stderr
+    assert not list(tmp_path.glob("out/*.html"))

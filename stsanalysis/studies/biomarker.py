@@ -19,6 +19,10 @@ PARAMETER_NAMES = {"adc_min": "ADCmin", "adc_mean": "ADCmean", "cho_cr": "Cho/Cr
 PARAMETER_LABELS = {"adc_min": "ADCmin (×10⁻³ mm²/s)", "adc_mean": "ADCmean (×10⁻³ mm²/s)", "cho_cr": "Cho/Cr"}
 DEFAULT_PARAMETERS = tuple(PARAMETER_NAMES)
 READER_MODES = ("mean", "reader1")
+#: The columns design A uses; a study config's ``columns`` maps a user's names onto these.
+COLUMNS = ("patient_id", "subtype", "biopsy_grade", "surgical_grade", "ki67") + tuple(
+    f"{name}_{reader}" for name in PARAMETER_NAMES for reader in ("r1", "r2")
+)
 
 
 def prepare_biomarker_data(
