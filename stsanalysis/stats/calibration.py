@@ -201,6 +201,13 @@ def _performance(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
             "calibration_slope": float(recalibration.params[1]), "brier": float(np.mean((p - y) ** 2))}
 
 
+def _predicted_risk(model, data: pd.DataFrame) -> np.ndarray:
+    """P(outcome = 1): scikit-learn's ``predict_proba(data)[:, 1]``, else ``predict(data)``."""
+    if hasattr(model, "predict_proba"):
+        return np.asarray(model.predict_proba(data), dtype=float)[:, 1]
+    return np.asarray(model.predict(data), dtype=float)
+
+
 def bootstrap_validation(
     fit_fn: Callable[[pd.DataFrame], object],
     data: pd.DataFrame,
@@ -210,9 +217,11 @@ def bootstrap_validation(
 ) -> pd.DataFrame:
     """Harrell's bootstrap optimism correction, as ``rms::validate(lrm_fit, B = n_boot)``.
 
-    ``fit_fn(train)`` fits the whole modelling procedure on a DataFrame and returns an
-    object whose ``predict(data)`` gives probabilities (e.g.
-    ``lambda d: logistic_regression(d, "y", ["x1", "x2"])``). For each bootstrap sample the
+    ``fit_fn(train)`` fits the whole modelling procedure on a DataFrame and returns a model
+    whose ``predict(data)`` gives probabilities (e.g.
+    ``lambda d: logistic_regression(d, "y", ["x1", "x2"])``) or a fitted scikit-learn
+    classifier/pipeline, whose ``predict_proba(data)[:, 1]`` is used (so that feature
+    selection inside the pipeline is repeated in every bootstrap sample). For each bootstrap sample the
     model is refitted; optimism = performance on the bootstrap sample - performance of that
     model on the original data; ``corrected`` = ``apparent`` - mean optimism.
 
@@ -230,7 +239,7 @@ def bootstrap_validation(
     if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
         raise InputError(f"'n_boot' must be a positive integer; got {n_boot!r}.")
     y = binary_outcome(data[outcome], outcome)
-    apparent = _performance(y, np.asarray(fit_fn(data).predict(data), dtype=float))
+    apparent = _performance(y, _predicted_risk(fit_fn(data), data))
     rng = np.random.default_rng(seed)
     optimism = []
     n_warnings = 0
@@ -240,8 +249,8 @@ def bootstrap_validation(
             warnings.simplefilter("always")
             try:
                 model = fit_fn(sample)
-                train = _performance(sample[outcome].to_numpy(dtype=int), np.asarray(model.predict(sample), float))
-                test = _performance(y, np.asarray(model.predict(data), dtype=float))
+                train = _performance(sample[outcome].to_numpy(dtype=int), _predicted_risk(model, sample))
+                test = _performance(y, _predicted_risk(model, data))
             except InputError:
                 continue
         n_warnings += len(caught) > 0

@@ -41,8 +41,11 @@ class LogisticConvergenceWarning(UserWarning):
 
 
 def _is_categorical(series: pd.Series) -> bool:
-    return not pd.api.types.is_numeric_dtype(series) or isinstance(series.dtype, pd.CategoricalDtype) \
+    return (
+        not pd.api.types.is_numeric_dtype(series)
+        or isinstance(series.dtype, pd.CategoricalDtype)
         or pd.api.types.is_bool_dtype(series)
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -275,7 +278,8 @@ def logistic_regression(
     pandas ``Categorical`` columns are factors with treatment coding; the reference level is
     the first category (Categorical) or the first sorted level, as R's ``factor()``, unless
     ``reference_levels={"column": level}`` says otherwise. Terms are named
-    ``column[level]``.
+    ``column[level]``. Numeric columns enter linearly: convert a numeric code (grade 1/2/3)
+    to ``pd.Categorical`` to treat it as a factor.
 
     ``ci="wald"`` gives estimate +- z x SE (R ``confint.default``); ``ci="profile"`` gives
     profile-likelihood limits (R ``confint(glm)``, which interpolates a spline through a

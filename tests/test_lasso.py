@@ -1,0 +1,155 @@
+"""LASSO logistic and the rad-score against glmnet / cv.glmnet -> tests/reference/lasso.R."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import PredefinedSplit, cross_val_score
+from sklearn.pipeline import make_pipeline
+
+from conftest import REFERENCE_DIR, load_reference
+from stsanalysis import InputError
+from stsanalysis.radiomics.signature import LassoRadScore as ReExported
+from stsanalysis.stats.lasso import LassoRadScore, default_lambdas, lasso_logistic
+
+
+@pytest.fixture(scope="module")
+def data():
+    frame = pd.read_csv(REFERENCE_DIR / "lasso_data.csv")
+    return frame.drop(columns=["y", "fold"]), frame["y"], frame["fold"]
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return load_reference("lasso")
+
+
+@pytest.fixture(scope="module")
+def cv_fit(data):
+    X, y, fold = data
+    return LassoRadScore(cv=PredefinedSplit(fold.to_numpy())).fit(X, y)
+
+
+def test_default_lambda_path_matches_glmnet(data, reference):
+    # R: glmnet(x, y, family = "binomial")$lambda (n >= p: lambda.min.ratio = 1e-4)
+    X, y, _ = data
+    assert default_lambdas(X, y) == pytest.approx(reference["lambda"], rel=1e-9)
+    wide = pd.read_csv(REFERENCE_DIR / "lasso_wide_data.csv")
+    # n < p: lambda.min.ratio = 0.01
+    assert default_lambdas(wide.drop(columns="y"), wide["y"]) == pytest.approx(reference["wide_lambda"], rel=1e-9)
+
+
+def test_coefficient_path_matches_glmnet(data, reference, cv_fit):
+    # R: glmnet(x, y, family = "binomial", thresh = 1e-14)$beta and $a0, original scale
+    X, _, _ = data
+    beta = np.array(reference["beta"]).T
+    # compared on the standardised scale (coefficient x population SD), where glmnet converges
+    scale = X.std(ddof=0).to_numpy()
+    assert np.abs((cv_fit.path_[X.columns].to_numpy() - beta) * scale).max() < 1e-6
+    assert cv_fit.path_["intercept"].to_numpy() == pytest.approx(reference["a0"], abs=1e-6)
+    assert (np.count_nonzero(cv_fit.path_[X.columns], axis=1) == reference["df"]).all()
+
+
+@pytest.mark.parametrize("index", [10, 40, 99])
+def test_lasso_logistic_at_one_lambda(data, reference, index):
+    # R: coef(glmnet(...))[, index]; exact solution at that lambda, not interpolated
+    X, y, _ = data
+    fit = lasso_logistic(X, y, reference["lambda"][index])
+    scale = X.std(ddof=0).to_numpy()
+    assert np.abs((fit.coefficients.to_numpy() - np.array(reference["beta"])[:, index]) * scale).max() < 1e-6
+    assert fit.intercept == pytest.approx(reference["a0"][index], abs=1e-6)
+    assert fit.n_nonzero == reference["df"][index]
+
+
+def test_lasso_logistic_when_p_exceeds_n(reference):
+    wide = pd.read_csv(REFERENCE_DIR / "lasso_wide_data.csv")
+    fit = lasso_logistic(wide.drop(columns="y"), wide["y"], reference["wide_lambda"][19])
+    assert fit.coefficients.to_numpy() == pytest.approx(np.array(reference["wide_beta"])[:, 19], abs=1e-6)
+    assert fit.intercept == pytest.approx(reference["wide_a0"][19], abs=1e-6)
+
+
+def test_solver_meets_the_optimality_conditions_along_a_wide_path():
+    # p > n, down to lambda_max / 100: the subgradient (KKT) conditions of the glmnet objective hold
+    # to rounding error (glmnet itself stops at about 1e-9 here, hence ~1e-5 coefficient differences)
+    wide = pd.read_csv(REFERENCE_DIR / "lasso_wide_data.csv")
+    X, y = wide.drop(columns="y"), wide["y"].to_numpy()
+    standardised = (X - X.mean()) / X.std(ddof=0)
+    for lam in default_lambdas(X, y)[::9]:
+        fit = lasso_logistic(X, y, lam)
+        beta = fit.coefficients.to_numpy() * X.std(ddof=0).to_numpy()
+        linear = fit.intercept + X.to_numpy() @ fit.coefficients.to_numpy()
+        gradient = standardised.to_numpy().T @ (1 / (1 + np.exp(-linear)) - y) / len(y)
+        active = beta != 0
+        assert np.abs(gradient[active] + lam * np.sign(beta[active])).max(initial=0) < 1e-12
+        assert (np.abs(gradient[~active]) <= lam + 1e-12).all()
+        assert abs(np.mean(1 / (1 + np.exp(-linear)) - y)) < 1e-12  # unpenalised intercept
+
+
+def test_cross_validation_matches_cv_glmnet_with_same_folds(reference, cv_fit):
+    # R: cv.glmnet(x, y, family = "binomial", type.measure = "deviance", foldid = fold)
+    results = cv_fit.cv_results_
+    assert results["mean_deviance"].to_numpy() == pytest.approx(reference["cvm"], rel=1e-6)
+    assert results["se"].to_numpy() == pytest.approx(reference["cvsd"], rel=1e-5)
+    assert results["n_nonzero"].tolist() == reference["nzero"]
+    assert cv_fit.lambda_min_ == pytest.approx(reference["lambda_min"], rel=1e-12)
+    assert cv_fit.lambda_1se_ == pytest.approx(reference["lambda_1se"], rel=1e-12)
+    assert cv_fit.lambda_ == cv_fit.lambda_min_
+    chosen = cv_fit.path_.loc[cv_fit.lambda_]
+    assert cv_fit.intercept_ == chosen["intercept"]
+    assert cv_fit.coef_.to_numpy() == pytest.approx(chosen.drop("intercept").to_numpy(), rel=1e-15)
+
+
+def test_rad_score_is_the_linear_predictor_and_formula(data, cv_fit):
+    X, _, _ = data
+    score = cv_fit.intercept_ + X.to_numpy() @ cv_fit.coef_.to_numpy()
+    assert cv_fit.transform(X)[:, 0] == pytest.approx(score, rel=1e-12)
+    assert cv_fit.predict_proba(X)[:, 1] == pytest.approx(1 / (1 + np.exp(-score)), rel=1e-12)
+    formula = cv_fit.formula(digits=3)
+    assert formula.startswith(f"Rad-score = {cv_fit.intercept_:.3g} ")
+    negative = cv_fit.coef_[cv_fit.coef_ < 0].index[0]
+    assert f"- {abs(cv_fit.coef_[negative]):.3g} × {negative}" in formula
+    assert formula.count("×") == int((cv_fit.coef_ != 0).sum())
+
+
+def test_one_se_rule_and_stratified_repeated_cv_are_sane(data):
+    X, y, _ = data
+    lambdas = default_lambdas(X, y, n_lambdas=20)
+    one_se = LassoRadScore(lambda_rule="1se", cv=4, n_repeats=2, lambdas=lambdas, random_state=0).fit(X, y)
+    again = LassoRadScore(lambda_rule="1se", cv=4, n_repeats=2, lambdas=lambdas, random_state=0).fit(X, y)
+    pd.testing.assert_frame_equal(one_se.cv_results_, again.cv_results_)
+    results = one_se.cv_results_
+    best = results["mean_deviance"].idxmin()
+    assert one_se.lambda_ == one_se.lambda_1se_ >= one_se.lambda_min_ == results.loc[best, "lambda"]
+    within = results["mean_deviance"] <= results.loc[best, "mean_deviance"] + results.loc[best, "se"]
+    assert one_se.lambda_1se_ == results.loc[within, "lambda"].max()
+    assert (one_se.coef_ != 0).sum() <= (clone(one_se).set_params(lambda_rule="min").fit(X, y).coef_ != 0).sum()
+    # the largest lambda has the null model, whose held-out deviance is about 2 log 2 here (prevalence near 1/2)
+    assert results.loc[0, "n_nonzero"] == 0
+    assert results.loc[0, "mean_deviance"] == pytest.approx(2 * np.log(2), rel=0.05)
+
+
+def test_is_a_scikit_learn_estimator(data):
+    X, y, _ = data
+    estimator = LassoRadScore(cv=3, lambdas=default_lambdas(X, y, n_lambdas=10), random_state=1)
+    assert clone(estimator).get_params()["cv"] == 3
+    scores = cross_val_score(estimator, X, y, cv=3, scoring="roc_auc")
+    assert scores.shape == (3,) and (scores > 0.6).all()
+    pipeline = make_pipeline(estimator).fit(X, y)
+    assert pipeline.transform(X).shape == (len(X), 1)
+    assert ReExported is LassoRadScore
+
+
+def test_bad_input_is_refused(data):
+    X, y, _ = data
+    with pytest.raises(InputError, match=r"'glcm_Idm'.*constant"):
+        lasso_logistic(X.assign(glcm_Idm=1.0), y, 0.01)
+    with pytest.raises(InputError, match=r"'shape_Sphericity'.*missing"):
+        lasso_logistic(X.assign(shape_Sphericity=X["shape_Sphericity"].where(X.index != 2)), y, 0.01)
+    with pytest.raises(InputError, match=r"\['centre'\].*not numeric"):
+        lasso_logistic(X.assign(centre="A"), y, 0.01)
+    with pytest.raises(InputError, match=r"'lam' must be a positive number"):
+        lasso_logistic(X, y, -1.0)
+    with pytest.raises(InputError, match=r"'lambda_rule' must be 'min' or '1se'"):
+        LassoRadScore(lambda_rule="best").fit(X, y)
+    with pytest.raises(InputError, match=r"feature columns of .X. differ"):
+        LassoRadScore(cv=3, lambdas=[0.1, 0.05], random_state=0).fit(X, y).transform(X[X.columns[::-1]])
