@@ -8,7 +8,7 @@ structure and effect sizes are known:
   Cho/Cr, biopsy and surgical FNCLCC grade, subtype and Ki-67 LI. ADC is lower and Cho/Cr
   higher in high grade; reader noise gives inter-reader ICCs of about 0.8-0.95.
 * :func:`make_radiomics_demo` (design B): 180 patients in two centres (109 + 71) and three
-  scanners, a clinical table with PFS, and for every patient a T1-weighted and a
+  scanner models installed in both centres, a clinical table with PFS, and for every patient a T1-weighted and a
   fat-suppressed T2-weighted NIfTI volume (0.8 x 0.8 x 4 mm voxels) with a 3D tumour mask.
   High-grade tumours have a finer, more heterogeneous texture with necrotic foci, mixed
   with patient-level noise so that a texture signature reaches an AUC near 0.8-0.9; every
@@ -45,12 +45,18 @@ BIOMARKER_SUBTYPES = {
     "Leiomyosarcoma": 4,
 }
 
-#: Scanners of the design-B demo: centre, number of patients, and the acquisition
-#: effect each one adds (intensity gain, noise SD relative to tissue contrast, blur in mm).
+#: Scanner models of the design-B demo and the acquisition effect each adds (intensity
+#: gain, noise SD relative to tissue contrast, blur in mm): the batch effect.
 SCANNERS = {
-    "Centre1_ScannerA_1.5T": {"centre": 1, "n": 60, "gain": 1.00, "noise": 0.03, "blur_mm": 0.0},
-    "Centre1_ScannerB_3T": {"centre": 1, "n": 49, "gain": 1.35, "noise": 0.10, "blur_mm": 0.5},
-    "Centre2_ScannerC_3T": {"centre": 2, "n": 71, "gain": 0.80, "noise": 0.06, "blur_mm": 1.2},
+    "Scanner A 1.5T": {"gain": 1.00, "noise": 0.03, "blur_mm": 0.0},
+    "Scanner B 3T": {"gain": 1.35, "noise": 0.10, "blur_mm": 0.5},
+    "Scanner C 3T": {"gain": 0.80, "noise": 0.06, "blur_mm": 1.2},
+}
+#: Patients per centre and scanner model: every model is installed in both centres, so a
+#: batch correction fitted on the training centre applies to the external one.
+CENTRE_SCANNERS = {
+    1: {"Scanner A 1.5T": 40, "Scanner B 3T": 35, "Scanner C 3T": 34},
+    2: {"Scanner A 1.5T": 25, "Scanner B 3T": 24, "Scanner C 3T": 22},
 }
 
 #: Voxel grid of the demo volumes (x, y, z) and spacing in mm: anisotropic, as in clinical
@@ -125,8 +131,9 @@ def _ajcc_stage(t_stage: str, grade: int, metastasis: bool) -> str:
 def make_radiomics_clinical(seed: int = DEFAULT_SEED) -> pd.DataFrame:
     """Return the design-B clinical table (180 patients, two centres, three scanners)."""
     rng = np.random.default_rng([seed, 2])
-    scanner = np.concatenate([np.repeat(name, spec["n"]) for name, spec in SCANNERS.items()])
-    centre = np.array([SCANNERS[name]["centre"] for name in scanner])
+    allocation = [(centre, scanner) for centre, counts in CENTRE_SCANNERS.items() for scanner, n in counts.items() for _ in range(n)]
+    centre = np.array([centre for centre, _ in allocation])
+    scanner = np.array([scanner for _, scanner in allocation])
     n = scanner.size
 
     grade = rng.choice([1, 2, 3], size=n, p=[0.22, 0.36, 0.42])
@@ -311,8 +318,8 @@ def write_demo(output_dir: str | os.PathLike = "data/demo", seed: int = DEFAULT_
     """Write both demo cohorts and a manifest (seed, version, SHA-256 of every file).
 
     Returns the paths: ``biomarker`` (CSV), ``radiomics`` (folder), ``manifest``. A manifest
-    that already records the same seed and package version with intact files means the demo
-    is current, and nothing is rewritten.
+    that already records the same seed, package version and generator code (the SHA-256 of
+    this module) with intact files means the demo is current, and nothing is rewritten.
     """
     directory = Path(output_dir)
     manifest_path = directory / "manifest.json"
@@ -330,6 +337,7 @@ def write_demo(output_dir: str | os.PathLike = "data/demo", seed: int = DEFAULT_
     manifest = {
         "seed": seed,
         "stsanalysis_version": __version__,
+        "generator_sha256": sha256_file(__file__),
         "files": {path.relative_to(directory).as_posix(): sha256_file(path) for path in files},
     }
     atomic_write_text(manifest_path, json.dumps(manifest, indent=1, sort_keys=True))
@@ -341,7 +349,7 @@ def _manifest_is_current(manifest_path: Path, seed: int) -> bool:
         manifest = json.loads(manifest_path.read_text())
     except (OSError, ValueError):
         return False
-    if manifest.get("seed") != seed or manifest.get("stsanalysis_version") != __version__:
+    if (manifest.get("seed"), manifest.get("stsanalysis_version"), manifest.get("generator_sha256")) != (seed, __version__, sha256_file(__file__)):
         return False
     directory = manifest_path.parent
     return all((directory / name).is_file() for name in manifest.get("files", {}))
