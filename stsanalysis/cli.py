@@ -1,4 +1,4 @@
-"""Command line: ``stsanalysis demo`` and ``stsanalysis report`` (also ``python -m stsanalysis``).
+"""Command line: ``stsanalysis demo``, ``report`` and ``explore`` (also ``python -m stsanalysis``).
 
 Exit codes: 0 when the demo or report was written, 1 when a report build failed (the
 notebook raised), 2 for bad input (missing file, bad config, unwritable folder).
@@ -65,6 +65,12 @@ def _command_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_explore(args: argparse.Namespace) -> int:
+    from .viewer import launch
+
+    return launch(port=args.port, open_browser=not args.no_browser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stsanalysis", description="Statistics and radiomics reports for soft-tissue-sarcoma imaging studies.")
     parser.add_argument("--version", action="version", version=f"stsanalysis {__version__}")
@@ -83,12 +89,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("-p", "--set", action="append", metavar="NAME=VALUE", help="set one parameter (repeatable)")
     report.add_argument("--output", help="output folder (default: the config's, else reports/)")
     report.add_argument("--name", help="report file name without .html")
+
+    explore = commands.add_parser("explore", help="open JupyterLab on the interactive cohort explorer")
+    explore.add_argument("--port", type=int, default=None, help="port of the JupyterLab server (default: a free one)")
+    explore.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"demo": _command_demo, "report": _command_report}
+    handlers = {"demo": _command_demo, "report": _command_report, "explore": _command_explore}
     try:
         return handlers[args.command](args)
     except InputError as error:

@@ -44,6 +44,7 @@ DESIGN_A_SECTIONS = [
     "Table 3: low vs high grade, low vs high Ki-67",
     "Table 4: correlation with grade and Ki-67",
     "Tables 5 and 6: diagnostic performance (ROC)",
+    "Methods",
     "Provenance",
 ]
 

@@ -291,14 +291,14 @@ def make_radiomics_demo(
     for index, patient in enumerate(tqdm(clinical.itertuples(), total=len(clinical), disable=not progress, desc="demo images")):
         rng = np.random.default_rng([seed, 4, index])
         anatomy = _PatientAnatomy(
-            radii_mm=rng.uniform([8.0, 7.0, 9.0], [11.0, 10.0, 13.0]),
+            radii_mm=rng.uniform([6.0, 5.5, 8.0], [12.0, 11.0, 14.0]),
             centre_mm=rng.uniform(-1.5, 1.5, 3),
-            heterogeneity=float(np.clip(0.45 + 0.45 * patient.high_grade + rng.normal(0, 0.24), 0.0, 1.2)),
+            heterogeneity=float(np.clip(0.45 + 0.45 * patient.high_grade + rng.normal(0, 0.33), 0.0, 1.2)),
         )
-        readers = {"reader1": _tumour_mask(rng, anatomy.radii_mm, anatomy.centre_mm, roughness=0.10)}
+        readers = {"reader1": _tumour_mask(rng, anatomy.radii_mm, anatomy.centre_mm, roughness=0.06)}
         if patient.patient_id in resegmented:
-            readers["reader2"] = _tumour_mask(rng, anatomy.radii_mm * rng.uniform(0.93, 1.07, 3), anatomy.centre_mm + rng.normal(0, 0.5, 3), 0.14)
-            readers["reader1_repeat"] = _tumour_mask(rng, anatomy.radii_mm * rng.uniform(0.97, 1.03, 3), anatomy.centre_mm + rng.normal(0, 0.3, 3), 0.11)
+            readers["reader2"] = _tumour_mask(rng, anatomy.radii_mm * rng.uniform(0.96, 1.04, 3), anatomy.centre_mm + rng.normal(0, 0.4, 3), 0.08)
+            readers["reader1_repeat"] = _tumour_mask(rng, anatomy.radii_mm * rng.uniform(0.98, 1.02, 3), anatomy.centre_mm + rng.normal(0, 0.25, 3), 0.07)
         images = _patient_images(rng, anatomy, readers["reader1"], patient.high_grade, SCANNERS[patient.scanner])
         for sequence, volume in images.items():
             image_path = Path("images") / f"{patient.patient_id}_{sequence}.nii.gz"

@@ -6,3 +6,5 @@ from .calibration import calibration_figure
 from .dca import decision_curve_figure
 from .forest import forest_figure
 from .nomogram import nomogram_figure
+from .images import slice_viewer_figure
+from .texture import feature_comparison_figure, feature_icc_figure, pca_figure, phantom_figure

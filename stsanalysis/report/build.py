@@ -76,7 +76,10 @@ def _math_to_mathml(markdown: str) -> str:
 
 
 def _prepare(notebook):
-    """Convert math to MathML and drop stderr streams (progress bars, library chatter)."""
+    """Convert math to MathML, drop stderr streams (progress bars, library chatter) and the
+    saved widget state (each anywidget carries megabytes of JavaScript that a static report
+    cannot run: the notebook shows a note in its place)."""
+    notebook.metadata.pop("widgets", None)
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
             cell.source = _math_to_mathml(cell.source)

@@ -42,6 +42,8 @@ def prepare_biomarker_data(
     """
     if reader not in READER_MODES:
         raise InputError(f"'reader' must be one of {READER_MODES}; got {reader!r}.")
+    if high_grade_from not in (2, 3):
+        raise InputError(f"'high_grade_from' must be 2 (grade II-III vs I) or 3 (grade III vs I-II); got {high_grade_from!r}.")
     reader_columns = [f"{name}_{suffix}" for name in parameters for suffix in ("r1", "r2")]
     require_columns(cohort, ["patient_id", "surgical_grade", "biopsy_grade", "ki67", "subtype", *reader_columns], "the design-A cohort")
     grade = numeric_vector(cohort["surgical_grade"], "surgical_grade")
@@ -221,3 +223,28 @@ def roc_sentence(data: pd.DataFrame, outcome: str, what: str, parameters: Sequen
 def roc_results(data: pd.DataFrame, outcome: str, parameters: Sequence[str] = DEFAULT_PARAMETERS, se_method: str = "delong") -> dict:
     """One RocResult per parameter, keyed by its label (for the combined ROC figure)."""
     return {_label(name): roc(data[outcome], data[name], se_method=se_method) for name in parameters}
+
+
+def methods_paragraph(data: pd.DataFrame, *, reader: str, high_grade_from: int, ki67_threshold: float, icc_form: str, alpha: float, seed: int) -> str:
+    """The design-A methods paragraph of this run (:func:`~stsanalysis.report.methods.biomarker_methods_paragraph`)."""
+    from ..report.checklist import software_facts
+    from ..report.methods import BiomarkerFacts, biomarker_methods_paragraph
+    from ..report.provenance import software_versions
+
+    high = "grade III" if high_grade_from == 3 else f"grade {GRADE_NAMES[high_grade_from]}-III"
+    low = "grade I" if high_grade_from == 2 else f"grade I-{GRADE_NAMES[high_grade_from - 1]}"
+    return biomarker_methods_paragraph(
+        BiomarkerFacts(
+            n_patients=len(data),
+            parameters=[PARAMETER_NAMES[name] for name in DEFAULT_PARAMETERS],
+            n_readers=2,
+            analysed_value="the mean of the two readers" if reader == "mean" else "the first reader's measurement",
+            icc_form=icc_form,
+            icc_threshold=0.75,
+            grade_definition=f"{high} vs {low}",
+            ki67_cutoff=ki67_threshold,
+            alpha=alpha,
+            software=software_facts(software_versions()),
+            seeds={"bootstrap": seed},
+        )
+    )

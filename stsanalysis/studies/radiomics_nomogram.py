@@ -124,8 +124,9 @@ def calibration_by_set(y: pd.Series, probability: pd.Series, sets: pd.Series, gr
 def table_one_by_set(data: pd.DataFrame, sets: pd.Series, outcome: str, variables: Sequence[str], categorical: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
     """Step 11: patient characteristics, low vs high grade, in each set."""
     require_columns(data, [outcome, *variables], "the clinical table")
+    labelled = data.assign(**{outcome: data[outcome].map({0: "Low grade", 1: "High grade"})})
     return {
-        set_name: table_one(data.loc[(sets == set_name).to_numpy()], outcome, list(variables), categorical=list(categorical) or None)
+        set_name: table_one(labelled.loc[(sets == set_name).to_numpy()], outcome, list(variables), categorical=list(categorical) or None)
         for set_name in SET_ORDER
         if (sets == set_name).any()
     }
@@ -149,7 +150,198 @@ def calibration_sentence(table: pd.DataFrame, model: str) -> str:
     return f"Hosmer-Lemeshow test of the {model} ({'; '.join(parts)}): {verdict} at the 5 % level."
 
 
-def median_split(values: pd.Series, training: pd.Series) -> pd.Series:
-    """Labels high/low at the training median (a cut-off that uses no outcome)."""
-    threshold = float(np.median(values[training]))
-    return pd.Series(np.where(values >= threshold, "high", "low"), index=values.index)
+# --------------------------------------------------------------------------------------
+# Steps 1-4: extraction, reliability, harmonisation, signatures
+# --------------------------------------------------------------------------------------
+CASE_COLUMNS = ("patient_id", "sequence", "reader", "image", "mask")
+
+
+def read_cases(cases_path, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The cases table (one row per patient, sequence and reader) with absolute file paths.
+
+    Relative ``image``/``mask`` paths are resolved from the folder of the cases file.
+    """
+    from pathlib import Path
+
+    from ..data.io import rename_columns
+
+    path = Path(cases_path)
+    if not path.is_file():
+        raise InputError(f"Cases file '{path}' does not exist.")
+    cases = pd.read_csv(path, dtype=str)
+    if columns:
+        cases = rename_columns(cases, columns, expected=CASE_COLUMNS, what=f"cases file '{path}'")
+    require_columns(cases, CASE_COLUMNS, f"cases file '{path}'")
+    for column in ("image", "mask"):
+        cases[column] = [str(value) if Path(value).is_absolute() else str((path.parent / value).resolve()) for value in cases[column]]
+    return cases
+
+
+def extract_cohort_features(
+    cases: pd.DataFrame,
+    params_by_sequence: Mapping[str, object],
+    *,
+    n_jobs=-1,
+    cache_dir=None,
+    progress: bool = False,
+) -> tuple[pd.DataFrame, dict[str, dict], pd.DataFrame]:
+    """Features of every case, each sequence with its own parameters.
+
+    Returns (features indexed by patient_id, sequence, reader; provenance per sequence;
+    failed cases). Unknown sequences in ``cases`` are an error naming them.
+    """
+    from ..radiomics.extraction import extract_features
+
+    unknown = sorted(set(cases["sequence"]) - set(params_by_sequence))
+    if unknown:
+        raise InputError(f"Sequence(s) {unknown} in the cases table have no extraction parameters; 'sequences' maps {sorted(params_by_sequence)}.")
+    tables, provenance, errors = [], {}, []
+    for sequence, params in params_by_sequence.items():
+        subset = cases[cases["sequence"] == sequence]
+        if subset.empty:
+            raise InputError(f"No case has sequence '{sequence}'; the cases table has {sorted(cases['sequence'].unique())}.")
+        features = extract_features(subset, params, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress)
+        provenance[sequence] = features.attrs["provenance"]
+        errors.append(features.attrs["errors"])
+        features.attrs = {}
+        tables.append(features)
+    return pd.concat(tables), provenance, pd.concat(errors, ignore_index=True)
+
+
+def reader_tables(features: pd.DataFrame, sequences: Sequence[str], readers: Mapping[str, str]) -> dict[str, pd.DataFrame]:
+    """Wide (patient x ``<sequence>_<feature>``) tables per reader role.
+
+    ``readers`` maps the roles ``reader1``, ``reader2`` and optionally ``repeat`` to the
+    reader labels of the cases table. Only patients with every role are kept in the
+    second and third tables (the re-segmentation subset).
+    """
+    from ..radiomics.pipeline import signature_features
+
+    wide = signature_features(features, list(sequences))
+    tables = {role: wide.xs(label, level="reader") for role, label in readers.items() if label in wide.index.unique("reader")}
+    if "reader1" not in tables:
+        raise InputError(f"No case has the reader label '{readers.get('reader1')}' given for reader 1.")
+    return tables
+
+
+def fit_reliability_filter(tables: Mapping[str, pd.DataFrame], threshold: float, form: str):
+    """The ICC filter fitted on the re-segmentation subset (inter- and intra-reader)."""
+    from ..radiomics.selection import ReliabilityFilter
+
+    if "reader2" not in tables:
+        raise InputError("The reliability filter needs a second reader's segmentations (role 'reader2').")
+    subset = tables["reader2"].index
+    repeat = tables.get("repeat")
+    return ReliabilityFilter(threshold=threshold, form=form).fit(
+        tables["reader1"].loc[subset], tables["reader2"], repeat.loc[subset] if repeat is not None else None
+    )
+
+
+def pca_scores(features: pd.DataFrame, n_components: int = 2) -> pd.DataFrame:
+    """First principal components of z-scored features (columns pc1, pc2)."""
+    from sklearn.decomposition import PCA
+
+    standardised = (features - features.mean()) / features.std(ddof=0).replace(0, 1)
+    pca = PCA(n_components=n_components).fit(standardised)
+    scores = pd.DataFrame(pca.transform(standardised), index=features.index, columns=[f"pc{i + 1}" for i in range(n_components)])
+    scores.attrs["explained_variance_ratio"] = pca.explained_variance_ratio_.tolist()
+    return scores
+
+
+def harmonisation_panels(features: pd.DataFrame, batch: pd.Series, training: pd.Series) -> dict[str, pd.DataFrame]:
+    """PCA before and after ComBat (fitted on training patients, applied to all)."""
+    from ..radiomics.harmonization import ComBat
+
+    combat = ComBat().fit(features[training.to_numpy()], batch[training.to_numpy()])
+    harmonised = combat.transform(features, batch)
+    return {"Before ComBat": pca_scores(features), "After ComBat (fitted on training)": pca_scores(harmonised)}
+
+
+def fit_signature(features: pd.DataFrame, y: pd.Series, batch: pd.Series, training: pd.Series, *, k: int, lambda_rule: str, cv: int, n_repeats: int, seed: int):
+    """The leakage-free pipeline (z-score -> ComBat -> mRMR -> LASSO) fitted on training only."""
+    from ..radiomics.pipeline import make_radiomics_pipeline
+
+    pipeline = make_radiomics_pipeline(k=min(k, features.shape[1]), batch_labels=batch, lambda_rule=lambda_rule, cv=cv, n_repeats=n_repeats, random_state=seed)
+    return pipeline.fit(features[training.to_numpy()], y[training.to_numpy()])
+
+
+def signature_summary(pipeline) -> pd.DataFrame:
+    """Non-zero rad-score coefficients (harmonised z-scored features) in mRMR order."""
+    lasso = pipeline.named_steps["lasso"]
+    coefficients = lasso.coef_[lasso.coef_ != 0]
+    return pd.DataFrame({"feature": coefficients.index, "coefficient": coefficients.to_numpy()})
+
+
+# --------------------------------------------------------------------------------------
+# Methods paragraph and checklists: the facts of this run
+# --------------------------------------------------------------------------------------
+def run_facts(
+    *,
+    clinical: pd.DataFrame,
+    sets: pd.Series,
+    outcome: str,
+    sequences: Sequence[str],
+    readers: Mapping[str, str],
+    tables: Mapping[str, pd.DataFrame],
+    provenance: Mapping,
+    reliability,
+    icc_form: str,
+    icc_threshold: float,
+    pipelines: Mapping,
+    mrmr_k: int,
+    lambda_rule: str,
+    cv_folds: int,
+    cv_repeats: int,
+    clinical_factors: Sequence[str],
+    p_enter: float,
+    n_boot: int,
+    seed: int,
+    outcome_definition: str,
+):
+    """The :class:`~stsanalysis.report.checklist.RunFacts` of a design-B run, from its objects."""
+    from ..report.checklist import RunFacts, software_facts
+    from ..report.provenance import software_versions
+
+    counts = sets.value_counts()
+    positives = clinical.groupby(sets.to_numpy())[outcome].sum()
+    external = {"training": "training", "validation": "external validation"}
+    return RunFacts(
+        n_patients={external[name]: int(counts[name]) for name in SET_ORDER if name in counts},
+        n_positive={external[name]: int(positives[name]) for name in SET_ORDER if name in positives},
+        centres=[str(centre) for centre in sorted(clinical["centre"].unique())],
+        scanners=sorted(clinical["scanner"].astype(str).unique()),
+        sequences=list(sequences),
+        modality="MRI",
+        outcome=outcome_definition,
+        clinical_predictors=list(clinical_factors),
+        n_readers=len({label for role, label in readers.items() if role != "repeat"}),
+        resegmentation_subset=len(tables["reader2"]) if "reader2" in tables else None,
+        extraction_provenance=provenance,
+        n_features_per_sequence=int(tables["reader1"].shape[1] / max(len(sequences), 1)),
+        icc_form=icc_form,
+        icc_assessments=("inter", "intra") if "repeat" in tables else ("inter",),
+        icc_threshold=icc_threshold,
+        n_features_reliable=len(reliability.selected_features_),
+        n_features_tested=len(reliability.icc_),
+        combat_batch="scanner",
+        combat_fitted_on="the training set",
+        mrmr_k=mrmr_k,
+        mrmr_relevance="mutual_info",
+        lasso_lambda_rule=lambda_rule,
+        cv_folds=cv_folds,
+        cv_repeats=cv_repeats,
+        n_selected_features={name: int((pipeline.named_steps["lasso"].coef_ != 0).sum()) for name, pipeline in pipelines.items()},
+        univariable_p_enter=p_enter,
+        nomogram=True,
+        external_set="the patients of the other centre",
+        performance_metrics=["AUC", "accuracy", "sensitivity", "specificity", "PPV", "NPV"],
+        auc_ci_method="DeLong",
+        model_comparison="paired DeLong tests",
+        hosmer_lemeshow_groups=10,
+        calibration_slope_intercept=True,
+        decision_curve=True,
+        decision_curve_n_boot=n_boot,
+        survival_endpoint="progression-free survival",
+        software=software_facts(software_versions()),
+        seeds={"all random processes": seed},
+    )

@@ -1,0 +1,100 @@
+"""The design-B report end to end on the demo cohort, with a reduced feature set.
+
+All 180 demo patients and both sequences go through every step; only the extraction is cut
+to first-order and GLCM features of the original image (and the bootstrap counts are
+small) so that the test runs in about a minute.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+
+from stsanalysis import stats
+from stsanalysis.data.demo import make_radiomics_demo
+from stsanalysis.report.build import table_of_contents
+from stsanalysis.report.formatting import format_estimate, format_number
+from stsanalysis.studies import survival as survival_study
+
+pytestmark = pytest.mark.slow
+
+SECTIONS = [
+    "Cohort",
+    "Sample size",
+    "Steps 1-2: extraction and reliability of radiomic features",
+    "Step 3: harmonisation of the scanner effect",
+    "Step 4: radiomics signatures (mRMR + LASSO)",
+    "Step 5: clinical model",
+    "Step 6: nomogram",
+    "Step 7: discrimination",
+    "Step 8: calibration",
+    "Step 9: decision curves",
+    "Step 10: progression-free survival",
+    "Step 11: patient characteristics",
+    "Methods, IBSI and CLEAR",
+    "Provenance",
+]
+SMALL_PRESET = {"preset": "mri_t1", "imageType": {"Original": {}}, "featureClass": {"firstorder": [], "glcm": []}}
+
+
+@pytest.fixture(scope="module")
+def design_b(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("design_b")
+    demo = make_radiomics_demo(folder / "demo")
+    config = {
+        "notebook": "radiomics_nomogram_study",
+        "name": "design_b",
+        "parameters": {
+            "clinical_path": str(demo.clinical),
+            "cases_path": str(demo.cases),
+            "sequences": {"T1": SMALL_PRESET, "FS-T2": SMALL_PRESET},
+            "mrmr_k": 10,
+            "n_boot": 50,
+            "n_boot_validation": 20,
+            "cache_dir": str(folder / "cache"),
+            "n_jobs": 2,
+        },
+    }
+    (folder / "study.yaml").write_text(yaml.safe_dump(config))
+    result = subprocess.run([sys.executable, "-m", "stsanalysis", "report", "--config", str(folder / "study.yaml"), "--output", str(folder / "out")],
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    return folder / "out" / "design_b.html", pd.read_csv(demo.clinical)
+
+
+def test_every_step_is_a_section(design_b):
+    html = design_b[0].read_text()
+    assert [entry.text for entry in table_of_contents(html) if entry.level == 2] == SECTIONS
+    # PCA, LASSO CV + path, forest, nomogram, 2 ROC, 2 calibration, 2 DCA, 2 KM
+    assert html.count("Plotly.newPlot") == 14
+    assert "Rad-score = " in html and "CLEAR checklist" in html and "Copy</button>" in html
+
+
+def test_numbers_that_need_no_radiomics_equal_direct_calls(design_b):
+    html, clinical = design_b[0].read_text(), design_b[1]
+    clinical["high_grade"] = (clinical["grade"] >= 3).astype(int)
+    training = clinical[clinical["centre"] == 1]
+    screen = stats.univariable_multivariable(training, "high_grade", ["age", "sex", "t_stage", "margin", "depth", "size_cm", "necrosis", "peritumoral_oedema"])
+    factors = list(screen.attrs["retained"])
+    assert f"Clinical model factors: {', '.join(factors)}." in html
+    model = stats.logistic_regression(training, "high_grade", factors)
+    validation = clinical[clinical["centre"] == 2]
+    result = stats.roc(validation["high_grade"], model.predict(validation), direction="<")
+    assert re.search(rf"Clinical model</td><td>validation</td><td>{re.escape(format_estimate(result.auc, result.ci_low, result.ci_high))}</td>", html)
+
+    ajcc = survival_study.ajcc_ordinal(validation["ajcc_stage"])
+    c_index = stats.concordance_index(validation["pfs_months"], validation["pfs_event"], ajcc)
+    assert re.search(rf"validation</td><td>AJCC stage</td><td[^>]*>{format_number(c_index.c, 3)}</td>", html)
+
+
+def test_design_b_report_opens_offline_with_every_figure(design_b, offline_page, artifact_dir):
+    page, remote, errors = offline_page
+    page.goto(design_b[0].as_uri())
+    page.wait_for_function("document.querySelectorAll('.plotly-graph-div .main-svg').length >= 14", timeout=30000)
+    page.screenshot(path=str(artifact_dir / "radiomics_nomogram_study.png"), full_page=True)
+    assert remote == [] and errors == []
