@@ -12,6 +12,7 @@ STAMP := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;print(hashl
 DEMO := data/demo
 REPORTS := reports
 CONFIGS := $(wildcard notebooks/configs/*.yaml)
+TEACHING := $(wildcard notebooks/configs/teaching/*.yaml)
 
 .PHONY: install demo report test benchmark clean
 
@@ -31,6 +32,10 @@ report: demo
 	@for config in $(CONFIGS); do \
 		echo "== $$config"; \
 		$(BIN)/stsanalysis report --config $$config --output $(REPORTS) || exit 1; \
+	done
+	@for config in $(TEACHING); do \
+		echo "== $$config"; \
+		$(BIN)/stsanalysis report --config $$config --output $(REPORTS)/teaching || exit 1; \
 	done
 
 test: $(STAMP)

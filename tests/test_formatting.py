@@ -101,3 +101,15 @@ def test_to_html_table_with_index_and_many_rows_is_fast():
     assert time.perf_counter() - start < 1.0
     assert rendered.count("<tr>") == 5001
     assert "<td>P4999</td><td class=\"num\">714.14</td>" in rendered
+
+
+def test_tables_carry_a_full_precision_csv_download():
+    import urllib.parse
+
+    frame = pd.DataFrame({"patient_id": ["<P1>", "P2"], "auc": [0.123456789, 0.5]})
+    html_text = to_html_table(frame, caption="Table 5. ROC, high grade")
+    link = re.search(r'<a download="([^"]+)" href="data:text/csv;charset=utf-8,([^"]+)">', html_text)
+    assert link.group(1) == "table_5_roc_high_grade.csv"
+    assert urllib.parse.unquote(link.group(2)) == frame.to_csv(index=False)
+    assert "<P1>" not in html_text.split("<div class=\"sts-download\">")[0]
+    assert "Download CSV" not in to_html_table(frame, download=False)

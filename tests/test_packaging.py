@@ -30,3 +30,15 @@ def test_environment_yml_lists_the_same_packages_as_pyproject():
         elif entry != "pip" and not entry.startswith("python="):
             conda_requirements.append(entry)
     assert dict(map(_normalise, conda_requirements)) == dict(map(_normalise, pip_requirements))
+
+
+def test_every_notebook_parameter_is_visible_to_papermill():
+    """papermill cannot parse a parameter line whose comment holds '=' and then ignores it."""
+    import nbformat
+    import papermill
+
+    for path in sorted((ROOT / "notebooks").rglob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        cell = next(cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", []))
+        declared = [line.split(":", 1)[0].split("=", 1)[0].strip() for line in cell.source.splitlines() if line and not line.startswith("#")]
+        assert sorted(papermill.inspect_notebook(str(path))) == sorted(declared), path.name

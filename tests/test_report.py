@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -203,3 +204,19 @@ def test_column_mapping_errors_name_the_column(tmp_path):
         result = run_cli("report", "--config", str(tmp_path / "study.yaml"), "--output", str(tmp_path / "out"))
         assert result.returncode == 1 and message in result.stderr, result.stderr
     assert not list(tmp_path.glob("out/*.html"))
+
+
+def test_tables_download_as_csv_and_figures_save_as_svg_offline(biomarker_report, offline_page):
+    page, remote, errors = offline_page
+    page.goto(biomarker_report[0].as_uri())
+    page.wait_for_selector(".sts-figure-export button", timeout=15000)
+    assert page.locator(".sts-figure-export").count() == 3
+    assert page.locator(".sts-download a").count() == page.locator("table.sts-table").count()
+    with page.expect_download() as download:
+        page.locator(".sts-figure-export button", has_text="Save SVG").first.click()
+    assert download.value.suggested_filename == "figure.svg"
+    assert Path(download.value.path()).read_text().startswith("<svg")
+    with page.expect_download() as download:
+        page.locator(".sts-download a").first.click()
+    assert Path(download.value.path()).read_text().splitlines()[0] == "characteristic,level,n,percent"
+    assert remote == [] and errors == []

@@ -90,8 +90,9 @@ def load_config(path: str | os.PathLike) -> StudyConfig:
                 f"Config file '{path}': '{key}' must be of type {expected.__name__}; got {type(raw[key]).__name__} ({raw[key]!r})."
             )
 
-    notebook = raw["notebook"]
-    notebook_path = resolve_notebook(path.parent / notebook if (path.parent / notebook).exists() else notebook)
+    notebook = Path(raw["notebook"]).with_suffix(".ipynb")
+    # a path relative to the config's folder, else a notebook of the package
+    notebook_path = resolve_notebook(path.parent / notebook if (path.parent / notebook).is_file() else raw["notebook"])
     parameters = dict(raw.get("parameters") or {})
     check_parameters(parameters, notebook_path, f"Config file '{path}'")
     for key, value in parameters.items():

@@ -29,6 +29,26 @@ FIGURE_CONFIG = {
 }
 
 
+#: Runs after each figure is drawn in the HTML report: adds "PNG" and "SVG" buttons that
+#: save the figure with plotly.js's own exporter (offline; no server, no kaleido).
+EXPORT_BUTTONS_SCRIPT = """
+(function () {
+  var figure = document.getElementById('{plot_id}');
+  if (!figure || figure.parentNode.querySelector('.sts-figure-export')) { return; }
+  var bar = document.createElement('div');
+  bar.className = 'sts-figure-export';
+  ['png', 'svg'].forEach(function (format) {
+    var button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = 'Save ' + format.toUpperCase();
+    button.onclick = function () { Plotly.downloadImage(figure, {format: format, scale: format === 'png' ? 2 : 1, filename: 'figure'}); };
+    bar.appendChild(button);
+  });
+  figure.parentNode.appendChild(bar);
+})();
+"""
+
+
 class OfflineHtmlRenderer(MimetypeRenderer):
     """Plotly renderer emitting the plotly mimetype and an HTML div without scripts from a CDN."""
 
@@ -40,6 +60,7 @@ class OfflineHtmlRenderer(MimetypeRenderer):
                 config=FIGURE_CONFIG,
                 include_plotlyjs=False,
                 include_mathjax=False,
+                post_script=EXPORT_BUTTONS_SCRIPT,
                 full_html=False,
                 # A percentage height collapses to nothing inside a notebook output area.
                 default_height=f"{fig_dict.get('layout', {}).get('height', 480)}px",

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import html
 import math
+import re
+import urllib.parse
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -35,6 +37,7 @@ __all__ = [
     "format_count_percent",
     "readable_header",
     "to_html_table",
+    "csv_download_link",
 ]
 
 MISSING = "—"
@@ -178,6 +181,7 @@ def to_html_table(
     index: bool = False,
     notes: str | None = None,
     css_class: str = "sts-table",
+    download: bool = True,
 ) -> HtmlTable:
     """Render ``frame`` as a journal-style HTML ``<table>``.
 
@@ -230,4 +234,18 @@ def to_html_table(
     if notes:
         parts.append(f'<tfoot><tr><td colspan="{max(1, frame.shape[1])}">{escape(notes)}</td></tr></tfoot>')
     parts.append("</table>")
+    if download:
+        parts.append(csv_download_link(frame, caption or "table"))
     return HtmlTable("\n".join(parts))
+
+
+def csv_download_link(frame: pd.DataFrame, name: str) -> str:
+    """A link that saves ``frame`` (full precision, not the rounded display) as a CSV file.
+
+    The CSV travels inside the page as a data URI, so the download works offline from the
+    single-file report.
+    """
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()[:60] or "table"
+    payload = urllib.parse.quote(frame.to_csv(index=False))
+    return f'<div class="sts-download"><a download="{slug}.csv" href="data:text/csv;charset=utf-8,{payload}">Download CSV</a></div>'
+
