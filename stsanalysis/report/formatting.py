@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from ..data.pseudonymise import pseudonymise_table
+
 __all__ = [
     "MISSING",
     "DEFAULT_HEADERS",
@@ -194,6 +196,10 @@ def to_html_table(
         ``digits`` decimals, booleans print yes/no, missing values "—".
     index : include the index as the first column(s).
     notes : footnote below the table (e.g. which test produced p).
+    download : add a link that saves the table (full precision) as CSV.
+
+    When ``STSANALYSIS_PSEUDONYM_SECRET`` is set, the ``patient_id`` column shows stable
+    pseudonyms (:mod:`stsanalysis.data.pseudonymise`), in the table and in its CSV.
 
     Every caption, header and cell is HTML-escaped (patient ids and free text come from
     users' spreadsheets). Numeric columns get ``class="num"`` so a stylesheet can align
@@ -201,6 +207,7 @@ def to_html_table(
     """
     if index:
         frame = frame.reset_index()
+    frame = pseudonymise_table(frame)
     headers = dict(headers or {})
     formatters = dict(formatters or {})
 
