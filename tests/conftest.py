@@ -60,18 +60,13 @@ def browser():
         instance.close()
 
 
-@pytest.fixture
-def offline_page(browser):
-    """A page that refuses every request that is not a local file, and records them.
-
-    Yields (page, attempted_remote_urls, console_errors).
-    """
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
+def watch_page(page, allowed_prefixes=("file:", "data:", "blob:")):
+    """Refuse every request not starting with ``allowed_prefixes`` and record it; record console
+    errors. Returns the two lists (attempted remote URLs, console errors), filled as the page runs."""
     remote, errors = [], []
 
     def handle(route):
-        if route.request.url.startswith(("file:", "data:", "blob:")):
+        if route.request.url.startswith(tuple(allowed_prefixes)):
             route.continue_()
         else:
             remote.append(route.request.url)
@@ -80,6 +75,18 @@ def offline_page(browser):
     page.route("**/*", handle)
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
+    return remote, errors
+
+
+@pytest.fixture
+def offline_page(browser):
+    """A page that refuses every request that is not a local file, and records them.
+
+    Yields (page, attempted_remote_urls, console_errors).
+    """
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    remote, errors = watch_page(page)
     yield page, remote, errors
     context.close()
 

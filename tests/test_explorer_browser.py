@@ -19,6 +19,8 @@ import urllib.request
 
 import pytest
 
+from conftest import watch_page
+
 from stsanalysis.data.demo import write_demo
 from stsanalysis.report.build import build_report
 from stsanalysis.viewer.launch import EXPLORER_NOTEBOOK, jupyter_lab_command
@@ -150,18 +152,7 @@ def test_explorer_runs_in_jupyterlab_with_niivue_and_plotly(browser, jupyter_lab
     base_url, token = jupyter_lab
     context = browser.new_context(viewport={"width": 1500, "height": 1100})
     page = context.new_page()
-    remote, errors = [], []
-
-    def only_local(route):
-        if route.request.url.startswith((base_url, "data:", "blob:")):
-            route.continue_()
-        else:
-            remote.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", only_local)
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    remote, errors = watch_page(page, (base_url, "data:", "blob:"))
     try:
         page.goto(f"{base_url}/lab/tree/{EXPLORER_NOTEBOOK.name}?token={token}")
         page.wait_for_selector(".jp-NotebookPanel .jp-Notebook", timeout=60000)

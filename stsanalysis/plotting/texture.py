@@ -7,12 +7,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..errors import InputError
 from ..validation import require_columns
+from .style import colour
 
 #: Display names of pyradiomics' feature classes.
 FEATURE_CLASS_LABELS = {
@@ -103,7 +103,6 @@ def feature_comparison_figure(
         for name in features
     ]
     figure = make_subplots(rows=rows, cols=columns, subplot_titles=titles, vertical_spacing=0.5 / rows, horizontal_spacing=0.08)
-    palette = plotly.colors.qualitative.Plotly
     for position, name in enumerate(features):
         row, column = divmod(position, columns)
         for index, image in enumerate(images):
@@ -112,7 +111,7 @@ def feature_comparison_figure(
                     x=[image],
                     y=[keyed.at[name, image]],
                     name=image,
-                    marker_color=palette[index % len(palette)],
+                    marker_color=colour(index),
                     legendgroup=image,
                     showlegend=position == 0,
                     hovertemplate=f"{name}<br>{image}: %{{y:.4g}}<extra></extra>",
@@ -145,7 +144,6 @@ def feature_icc_figure(
         raise InputError("'iccs' is empty; expected one row per feature and one column per reading.")
     classes = pd.Series([split_feature_name(name)["feature_class"] for name in iccs.index], index=iccs.index)
     order = [name for name in FEATURE_CLASS_LABELS if name in set(classes)]
-    palette = plotly.colors.qualitative.Plotly
     figure = make_subplots(rows=1, cols=iccs.shape[1], subplot_titles=[str(c).replace(", ", ",<br>") for c in iccs.columns], shared_yaxes=True, horizontal_spacing=0.02)
     for column, reading in enumerate(iccs.columns, start=1):
         for index, feature_class in enumerate(order):
@@ -157,7 +155,7 @@ def feature_icc_figure(
                     boxpoints="all",
                     jitter=0.5,
                     pointpos=0,
-                    marker=dict(color=palette[index % len(palette)], size=4),
+                    marker=dict(color=colour(index), size=4),
                     line=dict(width=1),
                     fillcolor="rgba(0,0,0,0)",
                     legendgroup=feature_class,
@@ -197,7 +195,6 @@ def pca_figure(
     levels = sorted(pd.unique(groups))
     symbol_levels = sorted(pd.unique(symbols)) if symbols is not None else [None]
     marker_symbols = ("circle", "x", "diamond", "square")
-    palette = plotly.colors.qualitative.Plotly
     figure = make_subplots(rows=1, cols=len(panels), subplot_titles=list(panels), horizontal_spacing=0.08)
     for column, (name, scores) in enumerate(panels.items(), start=1):
         for index, level in enumerate(levels):
@@ -214,7 +211,7 @@ def pca_figure(
                         name=label,
                         legendgroup=label,
                         showlegend=column == 1,
-                        marker=dict(color=palette[index % len(palette)], symbol=marker_symbols[symbol_index % len(marker_symbols)], size=7),
+                        marker=dict(color=colour(index), symbol=marker_symbols[symbol_index % len(marker_symbols)], size=7),
                         hovertext=list(scores.index[chosen]),
                         hovertemplate="%{hovertext}<br>PC1 %{x:.2f}, PC2 %{y:.2f}<extra>" + label + "</extra>",
                     ),

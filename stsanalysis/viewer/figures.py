@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import plotly.colors
-import plotly.graph_objects as go
 import pandas as pd
+import plotly.graph_objects as go
 
 from ..errors import InputError
 from ..plotting.roc import roc_figure
+from ..plotting.style import colour
 from ..stats.roc import Cutoff, RocResult
 from ..validation import require_columns
-
-PALETTE = plotly.colors.qualitative.Plotly
 
 
 def distribution_figure(table: pd.DataFrame, value: str, group: str, title: str | None = None) -> go.Figure:
@@ -29,7 +27,7 @@ def distribution_figure(table: pd.DataFrame, value: str, group: str, title: str 
         figure.add_trace(
             go.Box(
                 y=rows[value], name=f"{group} {level} (n = {len(rows)})", text=rows.index.astype(str),
-                boxpoints="all", jitter=0.4, pointpos=-1.6, marker={"color": PALETTE[index % len(PALETTE)], "size": 5},
+                boxpoints="all", jitter=0.4, pointpos=-1.6, marker={"color": colour(index), "size": 5},
                 hovertemplate="%{text}: %{y}<extra></extra>", meta={"group": str(level)},
             )
         )
@@ -48,7 +46,7 @@ def scatter_figure(table: pd.DataFrame, x: str, y: str, color: str | None = None
         figure.add_trace(
             go.Scatter(
                 x=rows[x], y=rows[y], mode="markers", name=f"{color} {level}" if color else "patients",
-                text=rows.index.astype(str), marker={"color": PALETTE[index % len(PALETTE)], "size": 7, "opacity": 0.8},
+                text=rows.index.astype(str), marker={"color": colour(index), "size": 7, "opacity": 0.8},
                 hovertemplate="%{text}<br>" + f"{x} %{{x}}<br>{y} %{{y}}<extra></extra>",
             )
         )
