@@ -4,13 +4,20 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
-from sklearn.model_selection import PredefinedSplit, cross_val_score
+from sklearn.model_selection import PredefinedSplit, StratifiedKFold, cross_val_predict, cross_val_score
 from sklearn.pipeline import make_pipeline
 
 from conftest import REFERENCE_DIR, load_reference
 from stsanalysis import InputError
+from stsanalysis.radiomics.pipeline import make_radiomics_pipeline
 from stsanalysis.radiomics.signature import LassoRadScore as ReExported
-from stsanalysis.stats.lasso import LassoRadScore, default_lambdas, lasso_logistic
+from stsanalysis.stats.lasso import LassoPathWarning, LassoRadScore, default_lambdas, lasso_logistic
+from stsanalysis.teaching.leakage import noise_features
+
+NEAR_SEPARABLE_DATA = {"separable": "lasso_separable_data.csv", "noise": "lasso_noise_data.csv",
+                       "wide_noise": "lasso_wide_noise_data.csv"}
+# LassoRadScore(cv = 5) on lasso_noise_data.csv with these folds stopped with "Newton's method did not converge"
+CRASHING_SEED = 1731038949
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +47,17 @@ def test_default_lambda_path_matches_glmnet(data, reference):
 
 
 def test_coefficient_path_matches_glmnet(data, reference, cv_fit):
-    # R: glmnet(x, y, family = "binomial", thresh = 1e-14)$beta and $a0, original scale
+    # R: glmnet(x, y, family = "binomial", thresh = 1e-14)$lambda: the default path ends early, after 65 lambdas
     X, _, _ = data
-    beta = np.array(reference["beta"]).T
+    assert cv_fit.lambdas_ == pytest.approx(reference["default_lambda"], rel=1e-12)
+    n_lambdas = len(reference["default_lambda"])
+    # $beta and $a0, original scale, of the whole path (glmnet.control(fdev = 0, devmax = 1))
+    beta = np.array(reference["beta"]).T[:n_lambdas]
     # compared on the standardised scale (coefficient x population SD), where glmnet converges
     scale = X.std(ddof=0).to_numpy()
     assert np.abs((cv_fit.path_[X.columns].to_numpy() - beta) * scale).max() < 1e-6
-    assert cv_fit.path_["intercept"].to_numpy() == pytest.approx(reference["a0"], abs=1e-6)
-    assert (np.count_nonzero(cv_fit.path_[X.columns], axis=1) == reference["df"]).all()
+    assert cv_fit.path_["intercept"].to_numpy() == pytest.approx(reference["a0"][:n_lambdas], abs=1e-6)
+    assert (np.count_nonzero(cv_fit.path_[X.columns], axis=1) == reference["df"][:n_lambdas]).all()
 
 
 @pytest.mark.parametrize("index", [10, 40, 99])
@@ -68,21 +78,97 @@ def test_lasso_logistic_when_p_exceeds_n(reference):
     assert fit.intercept == pytest.approx(reference["wide_a0"][19], abs=1e-6)
 
 
+def assert_optimal(X: pd.DataFrame, y: np.ndarray, lam: float, intercept: float, coefficients: np.ndarray):
+    """The subgradient (KKT) conditions of the glmnet objective hold to rounding error."""
+    standardised = (X - X.mean()) / X.std(ddof=0)
+    beta = coefficients * X.std(ddof=0).to_numpy()
+    probability = 1 / (1 + np.exp(-(intercept + X.to_numpy() @ coefficients)))
+    gradient = standardised.to_numpy().T @ (probability - y) / len(y)
+    active = beta != 0
+    assert np.abs(gradient[active] + lam * np.sign(beta[active])).max(initial=0) < 1e-12
+    assert (np.abs(gradient[~active]) <= lam + 1e-12).all()
+    assert abs(np.mean(probability - y)) < 1e-12  # unpenalised intercept
+
+
 def test_solver_meets_the_optimality_conditions_along_a_wide_path():
-    # p > n, down to lambda_max / 100: the subgradient (KKT) conditions of the glmnet objective hold
-    # to rounding error (glmnet itself stops at about 1e-9 here, hence ~1e-5 coefficient differences)
+    # p > n, down to lambda_max / 100 (glmnet itself stops at about 1e-9 here, hence ~1e-5
+    # coefficient differences)
     wide = pd.read_csv(REFERENCE_DIR / "lasso_wide_data.csv")
     X, y = wide.drop(columns="y"), wide["y"].to_numpy()
-    standardised = (X - X.mean()) / X.std(ddof=0)
     for lam in default_lambdas(X, y)[::9]:
         fit = lasso_logistic(X, y, lam)
-        beta = fit.coefficients.to_numpy() * X.std(ddof=0).to_numpy()
-        linear = fit.intercept + X.to_numpy() @ fit.coefficients.to_numpy()
-        gradient = standardised.to_numpy().T @ (1 / (1 + np.exp(-linear)) - y) / len(y)
-        active = beta != 0
-        assert np.abs(gradient[active] + lam * np.sign(beta[active])).max(initial=0) < 1e-12
-        assert (np.abs(gradient[~active]) <= lam + 1e-12).all()
-        assert abs(np.mean(1 / (1 + np.exp(-linear)) - y)) < 1e-12  # unpenalised intercept
+        assert_optimal(X, y, lam, fit.intercept, fit.coefficients.to_numpy())
+
+
+def deviance_explained(X: pd.DataFrame, y: np.ndarray, path: pd.DataFrame) -> np.ndarray:
+    """glmnet's dev.ratio along ``path_``: 1 - deviance / null deviance, probabilities clipped to
+    [1e-9, 1 - 1e-9] (glmnet.control()$pmin)."""
+    linear = path["intercept"].to_numpy()[:, None] + path[X.columns].to_numpy() @ X.to_numpy().T
+    probability = np.clip(1 / (1 + np.exp(-linear)), 1e-9, 1 - 1e-9)
+    deviance = -(y * np.log(probability) + (1 - y) * np.log(1 - probability)).mean(axis=1)
+    null_deviance = -(y.mean() * np.log(y.mean()) + (1 - y.mean()) * np.log(1 - y.mean()))
+    return 1 - deviance / null_deviance
+
+
+@pytest.mark.parametrize("name", NEAR_SEPARABLE_DATA)
+def test_path_stops_early_as_glmnet_where_features_nearly_separate_the_outcome(reference, name):
+    data = pd.read_csv(REFERENCE_DIR / NEAR_SEPARABLE_DATA[name])
+    X, y = data.drop(columns=["y", "fold"]), data["y"].to_numpy()
+    expected = reference["near_separable"][name]
+    fit = LassoRadScore(cv=PredefinedSplit(data["fold"].to_numpy())).fit(X, y)
+    # R: length(glmnet(x, y, family = "binomial")$lambda): 89 (separable: deviance explained
+    # > 0.999), 76 (noise: gain < 1e-5), 100 (wide_noise: p > n, no stop)
+    assert len(fit.lambdas_) == expected["n_lambda_default"] == len(expected["lambda"])
+    assert fit.lambdas_ == pytest.approx(expected["lambda"], rel=1e-12)
+    # glmnet's rule (glmnet.control()$fdev, $devmax, $mnlam) holds at the last lambda of a
+    # shortened path and nowhere before it
+    ratio = deviance_explained(X, y, fit.path_)
+    stop = (np.diff(ratio, prepend=0) < 1e-5) | (ratio > 0.999)
+    assert stop[4:].tolist() == [False] * (len(ratio) - 5) + [len(ratio) < 100]
+    # R: glmnet(..., thresh = 1e-14): $a0 and $beta. Coefficients reach 16 (separable), where glmnet meets
+    # the optimality conditions only to about 1e-8 (ours hold to rounding, below), so they agree
+    # to 1e-5 relative to the largest coefficient at each lambda
+    expected_path = np.column_stack([expected["a0"], np.array(expected["beta"]).T])
+    difference = np.abs(fit.path_[["intercept", *X.columns]].to_numpy() - expected_path)
+    assert (difference.max(axis=1) <= 1e-5 * np.maximum(1, np.abs(expected_path).max(axis=1))).all()
+    for lam, row in fit.path_.iloc[::10].iterrows():
+        assert_optimal(X, y, lam, row["intercept"], row[X.columns].to_numpy())
+    # R: cv.glmnet(x, y, family = "binomial", foldid = fold, thresh = 1e-14)$cvm, $cvsd; some folds'
+    # paths stop before the full one (fold_n_lambda), and cv.glmnet then predicts with their last fit
+    assert fit.cv_results_["mean_deviance"].to_numpy() == pytest.approx(expected["cvm"], rel=1e-5)
+    assert fit.cv_results_["se"].to_numpy() == pytest.approx(expected["cvsd"], rel=1e-5)
+
+
+def test_noise_on_which_the_solver_stopped_fits_without_warning(reference):
+    # filterwarnings = error: a LassoPathWarning would fail this test
+    data = pd.read_csv(REFERENCE_DIR / "lasso_noise_data.csv")
+    X, y = data.drop(columns=["y", "fold"]), data["y"]
+    fit = LassoRadScore(cv=5, random_state=CRASHING_SEED).fit(X, y)
+    assert len(fit.lambdas_) == reference["near_separable"]["noise"]["n_lambda_default"]
+    # the whole reproducer: mRMR on 1000 noise features, then the rad-score, in 5 outer folds
+    X, y = noise_features(100, 1000, seed=CRASHING_SEED)
+    pipeline = make_radiomics_pipeline(k=10, combat=False, relevance="f_statistic", cv=5, random_state=CRASHING_SEED)
+    probability = cross_val_predict(pipeline, X, y, cv=StratifiedKFold(5, shuffle=True, random_state=CRASHING_SEED),
+                                    method="predict_proba")
+    assert np.isfinite(probability).all()
+
+
+def test_path_stops_with_a_warning_where_the_solver_cannot_converge():
+    # an outcome the features separate perfectly: at lambda = 1e-12 the optimum lies beyond the
+    # reach of double precision
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.standard_normal((40, 3)), columns=["a", "b", "c"])
+    y = (X["a"] + 0.5 * X["b"] > 0).astype(int)
+    with pytest.warns(LassoPathWarning, match=r"lambda = 1e-12\. The path stops at the 2 larger lambdas"):
+        fit = LassoRadScore(cv=3, lambdas=[1e-2, 1e-4, 1e-12], random_state=0).fit(X, y)
+    assert fit.lambdas_.tolist() == [1e-2, 1e-4]
+    assert fit.cv_results_["lambda"].tolist() == [1e-2, 1e-4] and fit.path_.index.tolist() == [1e-2, 1e-4]
+    # along glmnet's default path the fit stops first, where 99.9% of the deviance is explained
+    default = LassoRadScore(cv=3, random_state=0).fit(X, y)
+    ratio = deviance_explained(X, y.to_numpy(), default.path_)
+    assert ratio[-1] > 0.999 >= ratio[-2]
+    with pytest.raises(InputError, match=r"did not converge at lambda = 1e-12.*choose a larger lambda"):
+        lasso_logistic(X, y, 1e-12)
 
 
 def test_cross_validation_matches_cv_glmnet_with_same_folds(reference, cv_fit):

@@ -2,7 +2,9 @@
 
 All 180 demo patients and both sequences go through every step; only the extraction is cut
 to first-order and GLCM features of the original image (and the bootstrap counts are
-small) so that the test runs in about a minute.
+small) so that the test runs in about a minute. The cohort is a renamed copy of the demo
+(other column names in both tables), so the run also shows that a user's cohort goes
+through a config alone.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ SECTIONS = [
     "Methods, IBSI and CLEAR",
     "Provenance",
 ]
+#: design name -> the renamed copy's column
+CLINICAL_NAMES = {"patient_id": "Study ID", "centre": "Site", "scanner": "MR system", "grade": "FNCLCC grade", "pfs_months": "PFS (months)", "pfs_event": "Progression"}
+CASE_NAMES = {"patient_id": "Study ID", "sequence": "Series", "reader": "Observer", "image": "Image file", "mask": "Mask file"}
 SMALL_PRESET = {"preset": "mri_t1", "imageType": {"Original": {}}, "featureClass": {"firstorder": [], "glcm": []}}
 
 
@@ -46,12 +51,16 @@ SMALL_PRESET = {"preset": "mri_t1", "imageType": {"Original": {}}, "featureClass
 def design_b(tmp_path_factory):
     folder = tmp_path_factory.mktemp("design_b")
     demo = make_radiomics_demo(folder / "demo")
+    pd.read_csv(demo.clinical).rename(columns=CLINICAL_NAMES).to_csv(folder / "demo" / "our_clinical.csv", index=False)
+    pd.read_csv(demo.cases).rename(columns=CASE_NAMES).to_csv(folder / "demo" / "our_cases.csv", index=False)
     config = {
         "notebook": "radiomics_nomogram_study",
         "name": "design_b",
         "parameters": {
-            "clinical_path": str(demo.clinical),
-            "cases_path": str(demo.cases),
+            "clinical_path": str(folder / "demo" / "our_clinical.csv"),
+            "cases_path": str(folder / "demo" / "our_cases.csv"),
+            "columns": CLINICAL_NAMES,
+            "case_columns": CASE_NAMES,
             "sequences": {"T1": SMALL_PRESET, "FS-T2": SMALL_PRESET},
             "mrmr_k": 10,
             "n_boot": 50,
@@ -71,7 +80,7 @@ def test_every_step_is_a_section(design_b):
     html = design_b[0].read_text()
     assert [entry.text for entry in table_of_contents(html) if entry.level == 2] == SECTIONS
     # PCA, LASSO CV + path, forest, nomogram, 2 ROC, 2 calibration, 2 DCA, 2 KM
-    assert html.count("Plotly.newPlot") == 14
+    assert html.count("Plotly.newPlot") == 13
     assert "Rad-score = " in html and "CLEAR checklist" in html and "Copy</button>" in html
 
 
@@ -95,6 +104,6 @@ def test_numbers_that_need_no_radiomics_equal_direct_calls(design_b):
 def test_design_b_report_opens_offline_with_every_figure(design_b, offline_page, artifact_dir):
     page, remote, errors = offline_page
     page.goto(design_b[0].as_uri())
-    page.wait_for_function("document.querySelectorAll('.plotly-graph-div .main-svg').length >= 14", timeout=30000)
+    page.wait_for_function("document.querySelectorAll('.plotly-graph-div .main-svg').length >= 13", timeout=30000)
     page.screenshot(path=str(artifact_dir / "radiomics_nomogram_study.png"), full_page=True)
     assert remote == [] and errors == []

@@ -77,3 +77,4 @@ from .calibration import (
 from .decision_curve import decision_curve
 from .lasso import LassoLogisticResult, LassoRadScore, default_lambdas, lasso_logistic
 from .nomogram import Nomogram
+from .lasso import LassoPathWarning

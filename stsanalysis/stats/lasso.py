@@ -12,11 +12,17 @@ module solves the same problem with an active-set Newton method to the same opti
 Coefficients are returned on the original feature scale, as ``coef(glmnet_fit)``.
 scikit-learn's ``LogisticRegression(penalty="l1", C=1/(n*lambda))`` has the same optimum, but
 liblinear penalises the intercept and saga converges too slowly for a tight match.
+
+Along glmnet's default lambda path the fit stops early as glmnet's does, so that fewer than
+``n_lambdas`` lambdas may be returned (see ``_path``). Where the solver cannot converge at a
+lambda (the features nearly separate the outcome) the path stops there with a
+``LassoPathWarning``, as glmnet returns "solutions for larger lambdas" when it cannot converge.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -31,8 +37,29 @@ from ._result import Result
 
 _TOLERANCE = 1e-12
 _MAX_ITERATIONS = 10_000
+# Newton decrement below which the objective (of order 0.001 to 1) cannot tell a step's
+# decrease from rounding, so that Newton steps are taken in full; and below which one
+# full step more reaches the optimum, however ill-conditioned the Hessian
+_ROUNDING_DECREMENT = 1e-10
+_FINAL_DECREMENT = 1e-20
 # cv.glmnet clips held-out probabilities to [1e-5, 1 - 1e-5] before computing the deviance
 _CV_PROBABILITY_CLIP = 1e-5
+# glmnet's early stop of its default path: glmnet.control() factory defaults fdev, devmax,
+# mnlam, and pmin (the probability clip of its deviance), in glmnet 4.1 src/internal.cpp
+_STOP_MIN_DEVIANCE_GAIN = 1e-5
+_STOP_MAX_DEVIANCE_RATIO = 0.999
+_STOP_MIN_LAMBDAS = 5
+_DEVIANCE_PROBABILITY_CLIP = 1e-9
+
+
+class LassoPathWarning(UserWarning):
+    """The LASSO solver did not converge at a lambda; the path stops at the larger lambdas."""
+
+
+class _NotConverged(Exception):
+    def __init__(self, lam: float):
+        super().__init__(f"The LASSO solver did not converge at lambda = {lam:g}.")
+        self.lam = lam
 
 
 def _feature_matrix(X, what: str = "X") -> tuple[np.ndarray, list[str]]:
@@ -105,7 +132,8 @@ def _interpolate(path_lambdas, intercepts, betas, target) -> tuple[np.ndarray, n
 def _objective(design: np.ndarray, y: np.ndarray, theta: np.ndarray, penalty: np.ndarray) -> float:
     """glmnet's objective restricted to a fixed sign pattern: mean log-loss + lambda x signs . beta."""
     eta = design @ theta
-    return float(np.mean(np.logaddexp(0, eta) - y * eta) + penalty @ theta)
+    # log(1 + exp(-eta)) for y = 1 without the cancellation of log(1 + exp(eta)) - eta
+    return float(np.mean(np.logaddexp(0, np.where(y == 1, -eta, eta))) + penalty @ theta)
 
 
 def _newton_on_support(Xs, y, lam, intercept, beta, support) -> tuple[float, np.ndarray, bool]:
@@ -114,11 +142,15 @@ def _newton_on_support(Xs, y, lam, intercept, beta, support) -> tuple[float, np.
     With the signs fixed the objective is smooth, so damped Newton steps converge
     quadratically. A step is shortened where a coefficient would cross zero; that
     coefficient leaves the support (returned flag True) and the caller re-checks optimality.
+    Where the features nearly separate the outcome the Hessian is ill-conditioned: the steps
+    stay large while the objective no longer changes measurably, so the phases of the method
+    are told apart by the Newton decrement (the decrease the step predicts), not the step size.
     """
     n = y.size
     design = np.column_stack([np.ones(n), Xs[:, support]])
     theta = np.concatenate([[intercept], beta[support]])
     penalty = np.concatenate([[0.0], lam * np.sign(beta[support])])  # the intercept is not penalised
+    left = False
     for _ in range(_MAX_ITERATIONS):
         probability = special.expit(design @ theta)
         gradient = design.T @ (probability - y) / n + penalty
@@ -130,16 +162,19 @@ def _newton_on_support(Xs, y, lam, intercept, beta, support) -> tuple[float, np.
             step = -np.linalg.lstsq(hessian, gradient, rcond=None)[0]
         if np.max(np.abs(step)) < _TOLERANCE:
             theta += step
-            left = False
             break
+        decrement = -float(gradient @ step)  # gradient' H^-1 gradient
         shrinking = np.flatnonzero(theta[1:] * step[1:] < 0) + 1
         crossings = -theta[shrinking] / step[shrinking]
         length = min(1.0, crossings.min()) if crossings.size else 1.0
+        if decrement < _FINAL_DECREMENT and length == 1.0:
+            theta += step  # from here one full step reaches the optimum to rounding
+            break
         # Armijo backtracking while far from the optimum; near it rounding makes the test meaningless
-        if np.max(np.abs(step)) > 1e-6:
+        if decrement > _ROUNDING_DECREMENT:
             current = _objective(design, y, theta, penalty)
             while (_objective(design, y, theta + length * step, penalty)
-                   > current + 1e-4 * length * (gradient @ step)) and length > 1e-12:
+                   > current - 1e-4 * length * decrement) and length > 1e-12:
                 length /= 2
         theta += length * step
         left = bool(crossings.size) and length == crossings.min()
@@ -147,7 +182,7 @@ def _newton_on_support(Xs, y, lam, intercept, beta, support) -> tuple[float, np.
             theta[shrinking[np.argmin(crossings)]] = 0.0
             break
     else:
-        raise RuntimeError(f"Newton's method did not converge at lambda = {lam:g}.")
+        raise _NotConverged(lam)
     solution = np.zeros_like(beta)
     solution[support] = theta[1:]
     return float(theta[0]), solution, left
@@ -176,19 +211,61 @@ def _solve(Xs: np.ndarray, y: np.ndarray, lam: float, intercept: float, beta: np
             return intercept, beta
         # standardised columns have mean square 1 and the log-loss curvature is at most 1/4
         beta[entering] = -np.sign(gradient[entering]) * violation[entering] / 0.25
-    raise RuntimeError(f"The LASSO solver did not converge at lambda = {lam:g}.")
+    raise _NotConverged(lam)
 
 
-def _path(Xs: np.ndarray, y: np.ndarray, lambdas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Intercepts and coefficients (standardised scale) along ``lambdas``, with warm starts."""
+def _deviance_ratio(Xs: np.ndarray, y: np.ndarray, intercept: float, beta: np.ndarray) -> float:
+    """Fraction of the null deviance explained, glmnet's ``dev.ratio`` (probabilities clipped
+    to [pmin, 1 - pmin] as glmnet does)."""
+    probability = np.clip(special.expit(intercept + Xs @ beta),
+                          _DEVIANCE_PROBABILITY_CLIP, 1 - _DEVIANCE_PROBABILITY_CLIP)
+    deviance = -np.mean(y * np.log(probability) + (1 - y) * np.log1p(-probability))
+    prevalence = y.mean()
+    null_deviance = -(prevalence * np.log(prevalence) + (1 - prevalence) * np.log1p(-prevalence))
+    return 1 - deviance / null_deviance
+
+
+def _path(Xs: np.ndarray, y: np.ndarray, lambdas: np.ndarray,
+          stop_early: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lambdas fitted, intercepts and coefficients (standardised scale) along ``lambdas``,
+    with warm starts.
+
+    With ``stop_early`` the path ends as glmnet's default path does (glmnet 4.1,
+    src/glmnetpp/include/glmnetpp_bits/elnet_path/base.hpp ``process_point_fit`` with
+    binomial_base.hpp): from the 5th lambda (``mnlam``) on, after the fit at a lambda, stop
+    when the fraction of deviance explained gained on the previous lambda is below ``fdev``
+    = 1e-5 or the fraction exceeds ``devmax`` = 0.999; that lambda's fit is kept. (glmnet also
+    stops when the IRLS weights sum below ~1e-9, which needs a fraction explained above
+    0.999 first.) glmnet applies no such rule to lambdas given by the user: nor does this
+    without ``stop_early``.
+
+    A lambda at which the solver does not converge ends the path with a
+    ``LassoPathWarning``, as glmnet returns the solutions for the larger lambdas.
+    """
     intercept = float(special.logit(y.mean()))
     beta = np.zeros(Xs.shape[1])
     intercepts, betas = [], []
+    previous_ratio = 0.0
     for lam in lambdas:
-        intercept, beta = _solve(Xs, y, lam, intercept, beta)
+        try:
+            intercept, beta = _solve(Xs, y, lam, intercept, beta)
+        except _NotConverged as failure:
+            if not betas:
+                raise InputError(f"{failure} The features nearly separate the outcome at this lambda, the "
+                                 "largest asked for: choose a larger lambda.") from None
+            warnings.warn(f"{failure} The path stops at the {len(betas)} larger lambdas (down to "
+                          f"{lambdas[len(betas) - 1]:g}): the features nearly separate the outcome.",
+                          LassoPathWarning, stacklevel=3)
+            break
         intercepts.append(intercept)
         betas.append(beta)
-    return np.array(intercepts), np.array(betas)
+        if stop_early:
+            ratio = _deviance_ratio(Xs, y, intercept, beta)
+            if len(betas) >= min(_STOP_MIN_LAMBDAS, lambdas.size) and (
+                    ratio - previous_ratio < _STOP_MIN_DEVIANCE_GAIN or ratio > _STOP_MAX_DEVIANCE_RATIO):
+                break
+            previous_ratio = ratio
+    return lambdas[:len(betas)], np.array(intercepts), np.array(betas)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -216,7 +293,7 @@ def lasso_logistic(X, y, lam: float) -> LassoLogisticResult:
         # lambda = 0 is the unpenalised fit, which logistic_regression() does with its warnings
         raise InputError(f"'lam' must be a positive number; got {lam!r}.")
     standardised = _Standardised.of(values, names)
-    intercepts, betas = _path(standardised.values, y, np.array([lam]))
+    _, intercepts, betas = _path(standardised.values, y, np.array([lam]), stop_early=False)
     intercept, coefficients = standardised.original_scale(intercepts[0], betas[0])
     return LassoLogisticResult(intercept=intercept, coefficients=pd.Series(coefficients, index=names),
                                lam=float(lam), n_nonzero=int(np.count_nonzero(coefficients)))
@@ -230,10 +307,14 @@ class LassoRadScore(BaseEstimator, TransformerMixin, ClassifierMixin):
     """Rad-score by LASSO logistic regression with lambda chosen by cross-validation.
 
     Follows ``cv.glmnet(X, y, family = "binomial", type.measure = "deviance")``: the lambda
-    path is computed on all training data; every fold is fitted along its own default path
-    and read off at those lambdas by linear interpolation (exactly at ``lambdas`` when they
-    are given), as cv.glmnet does; the held-out binomial deviance (probabilities clipped to
-    [1e-5, 1 - 1e-5]) is averaged per fold,
+    path is computed on all training data and, as glmnet's default path, stops early once
+    the fraction of deviance explained exceeds 0.999 or gains less than 1e-5 per lambda
+    (so ``lambdas_`` may hold fewer than ``n_lambdas``; lambdas given in ``lambdas`` are all
+    fitted, as in glmnet). Every fold is fitted along its own default path and read off at
+    the full-data lambdas by linear interpolation (exactly at ``lambdas`` when they are
+    given), and at its smallest-lambda fit where its path stopped earlier, as cv.glmnet
+    does; the held-out binomial deviance (probabilities clipped to [1e-5, 1 - 1e-5]) is
+    averaged per fold,
     ``cvm`` is the fold-size weighted mean and ``se`` = sqrt(weighted variance of the fold
     means / (folds - 1)). ``lambda_rule="min"`` takes the lambda with the smallest mean
     deviance, ``"1se"`` the largest lambda within one SE of it.
@@ -249,6 +330,11 @@ class LassoRadScore(BaseEstimator, TransformerMixin, ClassifierMixin):
     (lambda, mean_deviance, se, n_nonzero), ``path_`` (coefficients per lambda, original
     scale; index lambda). ``transform``/``decision_function`` give the rad-score (the linear
     predictor), ``predict_proba`` the probabilities; ``formula()`` writes the rad-score.
+
+    Where the features nearly separate the outcome (e.g. 10 features for 60 patients) the
+    solver may not converge at the smallest lambdas; the path, of the full data or of a
+    fold, then stops there with a ``LassoPathWarning``, as glmnet returns the solutions for
+    the larger lambdas with a warning.
     """
 
     def __init__(self, lambda_rule: str = "min", cv=10, n_repeats: int = 1, lambdas=None,
@@ -290,21 +376,20 @@ class LassoRadScore(BaseEstimator, TransformerMixin, ClassifierMixin):
         standardised = _Standardised.of(values, names)
         lambdas = (default_lambdas(values, y, self.n_lambdas) if self.lambdas is None
                    else np.sort(np.asarray(self.lambdas, dtype=float))[::-1])
-        intercepts, betas = _path(standardised.values, y, lambdas)
+        default_path = self.lambdas is None
+        lambdas, intercepts, betas = _path(standardised.values, y, lambdas, stop_early=default_path)
 
         mean_deviance, se = [], []
         for repeat in self._folds(values, y):
             fold_deviance, fold_size = [], []
             for train, test in repeat:
                 fold = _Standardised.of(values[train], names)
-                if self.lambdas is None:
-                    # as cv.glmnet: each fold follows its own default path, read off at the
-                    # full-data lambdas by linear interpolation in lambda (glmnet's lambda.interp)
-                    fold_lambdas = _default_path(fold.values, y[train], self.n_lambdas)
-                    fold_intercepts, fold_betas = _interpolate(
-                        fold_lambdas, *_path(fold.values, y[train], fold_lambdas), lambdas)
-                else:
-                    fold_intercepts, fold_betas = _path(fold.values, y[train], lambdas)
+                # as cv.glmnet: each fold follows its own default path (or the lambdas given),
+                # read off at the full-data lambdas by linear interpolation in lambda, and at
+                # its last fit below the lambdas where it stopped (predict.glmnet, lambda.interp)
+                fold_lambdas = _default_path(fold.values, y[train], self.n_lambdas) if default_path else lambdas
+                fold_intercepts, fold_betas = _interpolate(
+                    *_path(fold.values, y[train], fold_lambdas, stop_early=default_path), lambdas)
                 eta = fold_intercepts[:, None] + fold_betas @ ((values[test] - fold.mean) / fold.scale).T
                 probability = np.clip(special.expit(eta), _CV_PROBABILITY_CLIP, 1 - _CV_PROBABILITY_CLIP)
                 deviance = -2 * (y[test] * np.log(probability) + (1 - y[test]) * np.log(1 - probability))

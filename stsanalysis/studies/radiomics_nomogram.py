@@ -20,6 +20,9 @@ from ..stats.tables import table_one
 from ..validation import require_columns
 
 SET_ORDER = ("training", "validation")
+#: Clinical-table columns design B uses (besides the clinical factors a study screens);
+#: a config's ``columns`` maps a user's names onto these.
+CLINICAL_COLUMNS = ("patient_id", "centre", "scanner", "grade", "pfs_months", "pfs_event", "ajcc_stage")
 
 
 def events_per_parameter(data: pd.DataFrame, outcome: str, candidates: Mapping[str, int], sets: pd.Series) -> pd.DataFrame:
