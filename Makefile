@@ -11,6 +11,7 @@ EXTRAS := radiomics,viewer,dask,test
 STAMP := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;print(hashlib.sha256(open('pyproject.toml','rb').read()).hexdigest()[:16])")
 DEMO := data/demo
 REPORTS := reports
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CONFIGS := $(wildcard notebooks/configs/*.yaml)
 TEACHING := $(wildcard notebooks/configs/teaching/*.yaml)
 
@@ -28,15 +29,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/stsanalysis demo --output $(DEMO)
 
+# Reports are built JOBS at a time (the design-B extraction itself uses every core).
 report: demo
-	@for config in $(CONFIGS); do \
-		echo "== $$config"; \
-		$(BIN)/stsanalysis report --config $$config --output $(REPORTS) || exit 1; \
-	done
-	@for config in $(TEACHING); do \
-		echo "== $$config"; \
-		$(BIN)/stsanalysis report --config $$config --output $(REPORTS)/teaching || exit 1; \
-	done
+	@{ for config in $(CONFIGS); do echo "$$config $(REPORTS)"; done; \
+	   for config in $(TEACHING); do echo "$$config $(REPORTS)/teaching"; done; } \
+	| xargs -P $(JOBS) -L 1 sh -c 'echo "== $$0"; $(BIN)/stsanalysis report --config "$$0" --output "$$1"'
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -220,3 +220,15 @@ def test_tables_download_as_csv_and_figures_save_as_svg_offline(biomarker_report
         page.locator(".sts-download a").first.click()
     assert Path(download.value.path()).read_text().splitlines()[0] == "characteristic,level,n,percent"
     assert remote == [] and errors == []
+
+
+def test_only_warnings_survive_from_stderr():
+    from stsanalysis.report.build import _warnings_only
+
+    stderr = (
+        "/site-packages/stsanalysis/stats/logistic.py:258: SeparationWarning: fitted probabilities 0 or 1 (term 'x').\n"
+        "  warnings.warn(\n"
+        "100%|##########| 3/3 [00:01<00:00,  2.9it/s]\n"
+        "Fixed bin Count enabled\n"
+    )
+    assert _warnings_only(stderr) == "SeparationWarning: fitted probabilities 0 or 1 (term 'x').\n"

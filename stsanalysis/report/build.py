@@ -32,6 +32,7 @@ TEMPLATE_NAME = "sts_report"
 _HEADING = re.compile(r'<h([1-3]) id="([^"]+)">(.*?)<a class="anchor-link"', re.S)
 _TAG = re.compile(r"<[^>]+>")
 _DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
+_WARNING_LINE = re.compile(r"^\S.*?:\d+: (\w*Warning): (.*)$", re.M)
 _INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)([^$\n]+?)(?<!\\)\$")
 
 
@@ -75,8 +76,14 @@ def _math_to_mathml(markdown: str) -> str:
     return _INLINE_MATH.sub(lambda m: convert(m.group(1).strip()), markdown)
 
 
+def _warnings_only(stderr_text: str) -> str:
+    """The Python warnings of a stderr stream, as "SomeWarning: message" lines."""
+    return "".join(f"{category}: {message}\n" for category, message in _WARNING_LINE.findall(stderr_text))
+
+
 def _prepare(notebook):
-    """Convert math to MathML, drop stderr streams (progress bars, library chatter) and the
+    """Convert math to MathML; keep only the warnings of stderr streams (progress bars and
+    library chatter go, a separation or events-per-parameter warning stays visible); drop the
     saved widget state (each anywidget carries megabytes of JavaScript that a static report
     cannot run: the notebook shows a note in its place)."""
     notebook.metadata.pop("widgets", None)
@@ -84,7 +91,14 @@ def _prepare(notebook):
         if cell.cell_type == "markdown":
             cell.source = _math_to_mathml(cell.source)
         elif cell.cell_type == "code":
-            cell.outputs = [out for out in cell.outputs if not (out.get("output_type") == "stream" and out.get("name") == "stderr")]
+            outputs = []
+            for output in cell.outputs:
+                if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                    output["text"] = _warnings_only(output.get("text", ""))
+                    if not output["text"]:
+                        continue
+                outputs.append(output)
+            cell.outputs = outputs
     return notebook
 
 
