@@ -19,6 +19,8 @@ from stsanalysis import InputError
 from stsanalysis.radiomics import extraction
 from stsanalysis.radiomics.extraction import (
     BinWidthWarning,
+    _locale_kept,
+    read_image,
     extract_features,
     load_params,
     split_feature_name,
@@ -285,6 +287,12 @@ def test_invalid_n_jobs(cases):
 
 
 def _write_dicom_series(image: sitk.Image, directory: Path) -> None:
+    # GDCM resets the C locale (Python's default encoding becomes ASCII): keep it, as read_image does
+    with _locale_kept():
+        _write_dicom_slices(image, directory)
+
+
+def _write_dicom_slices(image: sitk.Image, directory: Path) -> None:
     directory.mkdir()
     writer = sitk.ImageFileWriter()
     writer.KeepOriginalImageUIDOn()
@@ -414,3 +422,13 @@ def test_split_feature_name():
     assert split_feature_name("original_shape_VoxelVolume")["sequence"] is None
     with pytest.raises(InputError, match="not named imageType_featureClass_feature"):
         split_feature_name("age")
+
+
+def test_reading_a_dicom_series_keeps_the_text_encoding(tmp_path):
+    import locale
+
+    image, _ = _volume(3)
+    _write_dicom_series(image, tmp_path / "dicom")
+    before = locale.getpreferredencoding(False)
+    read_image(tmp_path / "dicom")
+    assert locale.getpreferredencoding(False) == before

@@ -23,18 +23,23 @@ with the reason); both are validated on the IBSI digital phantom in
 from __future__ import annotations
 
 import copy
+import gzip
 import hashlib
 import json
+import locale
 import logging
 import os
 import platform
+import struct
 import tempfile
 import warnings
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
+from math import prod
 from numbers import Number
 from pathlib import Path
 
@@ -383,6 +388,17 @@ class _CaseOutcome:
     file: str | None = None
 
 
+@contextmanager
+def _locale_kept():
+    """GDCM (SimpleITK's DICOM reader) resets the C locale to "C", which turns Python's
+    default text encoding into ASCII for the rest of the process: restore it."""
+    saved = locale.setlocale(locale.LC_ALL)
+    try:
+        yield
+    finally:
+        locale.setlocale(locale.LC_ALL, saved)
+
+
 def read_image(path) -> sitk.Image:
     """Read a NIfTI/NRRD/... file with SimpleITK, or a DICOM series from a directory."""
     path = Path(path)
@@ -390,18 +406,61 @@ def read_image(path) -> sitk.Image:
         raise CaseError("file not found", str(path))
     try:
         if path.is_dir():
-            reader = sitk.ImageSeriesReader()
-            series = reader.GetGDCMSeriesIDs(str(path))
-            if len(series) != 1:
-                raise CaseError(
-                    f"directory must hold exactly one DICOM series; found {len(series)}", str(path)
-                )
-            reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(path), series[0]))
-            return reader.Execute()
+            with _locale_kept():
+                reader = sitk.ImageSeriesReader()
+                series = reader.GetGDCMSeriesIDs(str(path))
+                if len(series) != 1:
+                    raise CaseError(
+                        f"directory must hold exactly one DICOM series; found {len(series)}", str(path)
+                    )
+                reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(path), series[0]))
+                return reader.Execute()
+        if path.name.lower().endswith((".nii", ".nii.gz")):
+            _check_nifti_complete(path)
         return sitk.ReadImage(str(path))
     except RuntimeError as error:
         first_line = str(error).strip().splitlines()[-1] if str(error).strip() else "unknown error"
         raise CaseError(f"SimpleITK cannot read it ({first_line})", str(path)) from error
+
+
+def _format_vector(values) -> str:
+    return "(" + ", ".join(f"{value:.6g}" for value in values) + ")"
+
+
+def _nifti_data_size(header: bytes) -> int | None:
+    """Bytes a NIfTI-1/-2 file must hold (voxel offset + voxel data) by its header; None if not NIfTI."""
+    for order in "<>":
+        (header_size,) = struct.unpack(f"{order}i", header[:4]) if len(header) >= 4 else (0,)
+        if header_size == 348 and len(header) >= 348:
+            dims = struct.unpack(f"{order}8h", header[40:56])
+            (bitpix,) = struct.unpack(f"{order}h", header[72:74])
+            (offset,) = struct.unpack(f"{order}f", header[108:112])
+        elif header_size == 540 and len(header) >= 540:
+            dims = struct.unpack(f"{order}8q", header[16:80])
+            (bitpix,) = struct.unpack(f"{order}h", header[14:16])
+            (offset,) = struct.unpack(f"{order}q", header[168:176])
+        else:
+            continue
+        return int(offset) + prod(dims[1 : dims[0] + 1]) * bitpix // 8
+    return None
+
+
+def _check_nifti_complete(path: Path) -> None:
+    """ITK reads a truncated NIfTI without complaint and fills the missing voxels with 0."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            header = handle.read(540)
+            size = len(header) + sum(len(chunk) for chunk in iter(lambda: handle.read(1 << 20), b""))
+    except gzip.BadGzipFile:
+        return  # not gzip at all: SimpleITK reports what it is
+    except (EOFError, zlib.error) as error:
+        raise CaseError(f"the file is corrupt or truncated ({error})", str(path)) from error
+    expected = _nifti_data_size(header)
+    if expected is not None and size < expected:
+        raise CaseError(
+            f"the file is truncated: {size} bytes where its NIfTI header announces {expected}", str(path)
+        )
 
 
 def _check_geometry(image: sitk.Image, mask: sitk.Image, image_path: str, mask_path: str, settings: dict):
@@ -428,8 +487,8 @@ def _check_geometry(image: sitk.Image, mask: sitk.Image, image_path: str, mask_p
     for name, of_image, of_mask, allowed in checks:
         if not np.allclose(of_image, of_mask, rtol=0, atol=allowed):
             raise CaseError(
-                f"mask {name} {tuple(np.round(of_mask, 6))} differs from the image {name} "
-                f"{tuple(np.round(of_image, 6))}; resample the mask onto the image grid "
+                f"mask {name} {_format_vector(of_mask)} differs from the image {name} "
+                f"{_format_vector(of_image)}; resample the mask onto the image grid "
                 "(or set correctMask: true)",
                 mask_path,
             )

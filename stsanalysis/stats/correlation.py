@@ -38,7 +38,7 @@ def _pair(x, y, names: tuple[str, str] | None) -> tuple[np.ndarray, np.ndarray]:
     same_length(**{names[0]: first, names[1]: second})
     for values, name in ((first, names[0]), (second, names[1])):
         if np.ptp(values) == 0:
-            raise InputError(f"The correlation is undefined: '{name}' is constant ({values[0]!r} in all {values.size} rows).")
+            raise InputError(f"The correlation is undefined: '{name}' is constant ({values[0]:g} in all {values.size} rows).")
     return first, second
 
 

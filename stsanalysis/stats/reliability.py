@@ -47,6 +47,11 @@ class UndefinedIccWarning(UserWarning):
     """The ICC of some features is undefined (no variance at all); they are NaN."""
 
 
+def _single_rater_bound(f_bound: np.ndarray, k: int) -> np.ndarray:
+    """(F - 1) / (F + k - 1), with its limit 1 for F = inf (readers agreeing exactly)."""
+    return np.where(np.isinf(f_bound), 1.0, (f_bound - 1) / (f_bound + k - 1))
+
+
 def _icc_arrays(ratings: np.ndarray, alpha: float) -> dict[str, dict[str, np.ndarray]]:
     """All six ICCs for ``ratings`` of shape (n_targets, k_raters, n_features).
 
@@ -93,12 +98,19 @@ def _icc_arrays(ratings: np.ndarray, alpha: float) -> dict[str, dict[str, np.nda
         f_raters = msj / mse
         v_num = (k - 1) * (n - 1) * (k * icc2 * f_raters + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
         v_den = (n - 1) * k**2 * icc2**2 * f_raters**2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
-        v = v_num / v_den
+        # Readers that agree up to a shift (mse = 0) give v = inf / inf; its limit is k - 1,
+        # which R reaches too (its residual mean square is ~1e-30, not 0).
+        v = np.where(mse == 0, k - 1, v_num / v_den)
         f_for_low = sps.f.ppf(upper_q, n - 1, v)
         f_for_high = sps.f.ppf(upper_q, v, n - 1)
         spread = k * msj + (k * n - k - n) * mse
         icc2_low = n * (msb - f_for_low * mse) / (f_for_low * spread + n * msb)
         icc2_high = n * (f_for_high * msb - mse) / (spread + n * f_for_high * msb)
+        f1_bounds = (_single_rater_bound(f1_low, k), _single_rater_bound(f1_high, k))
+        f3_bounds = (_single_rater_bound(f3_low, k), _single_rater_bound(f3_high, k))
+        f1k_bounds = (1 - 1 / f1_low, 1 - 1 / f1_high)
+        f3k_bounds = (1 - 1 / f3_low, 1 - 1 / f3_high)
+        icc2k_bounds = (icc2_low * k / (1 + icc2_low * (k - 1)), icc2_high * k / (1 + icc2_high * (k - 1)))
 
     def form(value, f, df1, df2, p, low, high):
         shape = value.shape
@@ -113,15 +125,12 @@ def _icc_arrays(ratings: np.ndarray, alpha: float) -> dict[str, dict[str, np.nda
         }
 
     return {
-        "ICC1": form(icc1, f_one_way, df_targets, df_within, p_one_way,
-                     (f1_low - 1) / (f1_low + k - 1), (f1_high - 1) / (f1_high + k - 1)),
+        "ICC1": form(icc1, f_one_way, df_targets, df_within, p_one_way, *f1_bounds),
         "ICC2": form(icc2, f_two_way, df_targets, df_error, p_two_way, icc2_low, icc2_high),
-        "ICC3": form(icc3, f_two_way, df_targets, df_error, p_two_way,
-                     (f3_low - 1) / (f3_low + k - 1), (f3_high - 1) / (f3_high + k - 1)),
-        "ICC1k": form(icc1k, f_one_way, df_targets, df_within, p_one_way, 1 - 1 / f1_low, 1 - 1 / f1_high),
-        "ICC2k": form(icc2k, f_two_way, df_targets, df_error, p_two_way,
-                      icc2_low * k / (1 + icc2_low * (k - 1)), icc2_high * k / (1 + icc2_high * (k - 1))),
-        "ICC3k": form(icc3k, f_two_way, df_targets, df_error, p_two_way, 1 - 1 / f3_low, 1 - 1 / f3_high),
+        "ICC3": form(icc3, f_two_way, df_targets, df_error, p_two_way, *f3_bounds),
+        "ICC1k": form(icc1k, f_one_way, df_targets, df_within, p_one_way, *f1k_bounds),
+        "ICC2k": form(icc2k, f_two_way, df_targets, df_error, p_two_way, *icc2k_bounds),
+        "ICC3k": form(icc3k, f_two_way, df_targets, df_error, p_two_way, *f3k_bounds),
     }
 
 
@@ -175,7 +184,7 @@ def icc(ratings, alpha: float = 0.05) -> pd.DataFrame:
             f"'ratings' needs at least {_MIN_TARGETS} targets with complete ratings; got {frame.shape[0]}."
         )
     if np.ptp(frame.to_numpy()) == 0:
-        raise InputError(f"The ICC is undefined: all {frame.size} ratings are identical ({frame.iat[0, 0]!r}).")
+        raise InputError(f"The ICC is undefined: all {frame.size} ratings are identical ({float(frame.iat[0, 0]):g}).")
     forms = _icc_arrays(frame.to_numpy()[:, :, None], alpha)
     table = pd.DataFrame(
         {name: {key: float(values[0]) for key, values in columns.items()} for name, columns in forms.items()}

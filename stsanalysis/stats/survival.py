@@ -29,7 +29,7 @@ from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.stats.multitest import multipletests
 
 from ..errors import InputError
-from ..validation import numeric_vector, require_columns, same_length
+from ..validation import name_of, numeric_vector, require_columns, same_length
 from ._result import Result
 
 __all__ = [
@@ -70,12 +70,13 @@ class SurvivalWarning(UserWarning):
 # input checks
 
 
-def _survival_data(time, event, group=None, names=("time", "event")):
+def _survival_data(time, event, group=None, names=None):
     """Validate (time, event[, group]); return float times, 0/1 events and the group Series.
 
-    ``names`` are the argument or column names used in error messages.
+    ``names`` are the argument or column names used in error messages (default: the Series'
+    names, else "time" and "event").
     """
-    time_name, event_name = names
+    time_name, event_name = names or (name_of(time, "time"), name_of(event, "event"))
     time_array = numeric_vector(time, time_name)
     negative = time_array < 0
     if negative.any():

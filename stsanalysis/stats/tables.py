@@ -199,7 +199,10 @@ def reliability_table(
     rows = []
     for parameter, columns in readers.items():
         ratings = data[list(columns)]
-        row = icc(ratings, alpha=alpha).loc[form]
+        try:
+            row = icc(ratings, alpha=alpha).loc[form]
+        except InputError as error:  # name the parameter: icc() only knows 'ratings'
+            raise InputError(f"Parameter '{parameter}' ({columns[0]}, {columns[1]}): {error}") from None
         rows.append(
             {"parameter": parameter}
             | row[["icc", "ci_low", "ci_high", "p", "f", "df1", "df2"]].astype(float).to_dict()
