@@ -1,6 +1,5 @@
 """Nomogram scaling against rms::nomogram -> tests/reference/nomogram.R."""
 
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -202,7 +202,7 @@ def test_column_mapping_errors_name_the_column(tmp_path):
     ):
         (tmp_path / "study.yaml").write_text(f"notebook: biomarker_study\nparameters:\n  cohort_path: cohort.csv\n  columns: {mapping}\n")
         result = run_cli("report", "--config", str(tmp_path / "study.yaml"), "--output", str(tmp_path / "out"))
-        assert result.returncode == 1 and message in result.stderr, result.stderr
+        assert result.returncode == 2 and message in result.stderr, result.stderr
     assert not list(tmp_path.glob("out/*.html"))
 
 

@@ -158,9 +158,10 @@ def build_report(
 
     ``notebook`` is one of the package's notebooks by name (``"biomarker_study"``) or a path.
     Relative paths inside ``parameters`` are resolved from the current working directory.
-    Raises :class:`ReportError` naming the failing cell and its error when the notebook
-    raises (the executed notebook is kept in ``<output_dir>/.failed/`` for inspection), and
-    :class:`InputError` for a missing notebook or an unwritable output folder. The report is
+    Raises :class:`InputError` when the notebook rejects the data or parameters (its
+    message), for a missing notebook or an unwritable output folder, and :class:`ReportError`
+    naming the failing cell and its error when the notebook raises anything else. In both
+    cases the executed notebook is kept in ``<output_dir>/.failed/`` for inspection. The report is
     written atomically: a failed build leaves any previous report untouched.
     """
     import nbformat
@@ -183,12 +184,16 @@ def build_report(
                 kernel_name=kernel_name,
                 progress_bar=False,
                 execution_timeout=timeout,
+                # the kernel's own log (TCP notice, interrupt traces) would bury the real error
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
         except papermill.PapermillExecutionError as error:
             failed = output_dir / ".failed" / f"{name}.ipynb"
             failed.parent.mkdir(parents=True, exist_ok=True)
             if executed_path.exists():
                 os.replace(executed_path, failed)
+            if error.ename == "InputError":  # bad data or parameters: the user's to fix
+                raise InputError(f"{error.evalue}\nNo report was written (notebook '{notebook_path.name}', cell {error.exec_count}).") from None
             raise ReportError(
                 f"Notebook '{notebook_path.name}' failed in cell {error.exec_count}: {error.ename}: {error.evalue}\n"
                 f"No report was written. The executed notebook is at {failed}."

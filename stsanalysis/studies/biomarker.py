@@ -19,6 +19,8 @@ PARAMETER_NAMES = {"adc_min": "ADCmin", "adc_mean": "ADCmean", "cho_cr": "Cho/Cr
 PARAMETER_LABELS = {"adc_min": "ADCmin (×10⁻³ mm²/s)", "adc_mean": "ADCmean (×10⁻³ mm²/s)", "cho_cr": "Cho/Cr"}
 DEFAULT_PARAMETERS = tuple(PARAMETER_NAMES)
 READER_MODES = ("mean", "reader1")
+#: Fewer patients than this make every test and interval of design A meaningless.
+MIN_PATIENTS = 10
 #: The columns design A uses; a study config's ``columns`` maps a user's names onto these.
 COLUMNS = ("patient_id", "subtype", "biopsy_grade", "surgical_grade", "ki67") + tuple(
     f"{name}_{reader}" for name in PARAMETER_NAMES for reader in ("r1", "r2")
@@ -45,6 +47,8 @@ def prepare_biomarker_data(
     if high_grade_from not in (2, 3):
         raise InputError(f"'high_grade_from' must be 2 (grade II-III vs I) or 3 (grade III vs I-II); got {high_grade_from!r}.")
     reader_columns = [f"{name}_{suffix}" for name in parameters for suffix in ("r1", "r2")]
+    if len(cohort) < MIN_PATIENTS:
+        raise InputError(f"The design-A cohort has {len(cohort)} patients; the analysis needs at least {MIN_PATIENTS}.")
     require_columns(cohort, ["patient_id", "surgical_grade", "biopsy_grade", "ki67", "subtype", *reader_columns], "the design-A cohort")
     grade = numeric_vector(cohort["surgical_grade"], "surgical_grade")
     if not np.isin(grade, (1, 2, 3)).all():
