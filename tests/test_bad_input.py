@@ -20,14 +20,13 @@ import pytest
 import SimpleITK as sitk
 
 from stsanalysis import InputError, stats
-from stsanalysis.data.demo import make_biomarker_demo
+from stsanalysis.data.demo import make_biomarker_demo, make_radiomics_clinical
 from stsanalysis.data.io import read_cohort
 from stsanalysis.radiomics import extract_features
 from stsanalysis.report.config import load_config
 from stsanalysis.studies import biomarker as study
 
 PACKAGE = Path(__file__).resolve().parents[1] / "stsanalysis"
-CLINICAL = Path(__file__).resolve().parents[1] / "data" / "demo" / "radiomics" / "clinical.csv"
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +166,7 @@ def test_readers_agreeing_exactly_give_the_limits_without_numpy_warnings(case, r
 
 
 def _negative_time():
-    clinical = pd.read_csv(CLINICAL)
+    clinical = make_radiomics_clinical()
     clinical.loc[3, "pfs_months"] = -2.5
     return clinical
 
