@@ -89,9 +89,9 @@ def preprocessing_settings(bin_width: float = 25.0, bin_count: int = 32, spacing
     return settings
 
 
-def extract_settings(cases: pd.DataFrame, settings: Mapping[str, Mapping], n_jobs: int = 1) -> dict[str, dict[str, pd.DataFrame]]:
+def extract_settings(cases: pd.DataFrame, settings: Mapping[str, Mapping], n_jobs: int = 1, cache_dir=None) -> dict[str, dict[str, pd.DataFrame]]:
     """Features of every reading under every setting: {setting: {reader: patients x features}}."""
-    return {name: extract_readings(cases, params, n_jobs=n_jobs) for name, params in settings.items()}
+    return {name: extract_readings(cases, params, n_jobs=n_jobs, cache_dir=cache_dir) for name, params in settings.items()}
 
 
 def setting_iccs(

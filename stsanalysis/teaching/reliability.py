@@ -13,16 +13,17 @@ from ..stats.reliability import ICC_FORMS, icc_features
 from ..validation import require_columns
 
 
-def extract_readings(cases: pd.DataFrame, params: Mapping, n_jobs: int = 1) -> dict[str, pd.DataFrame]:
+def extract_readings(cases: pd.DataFrame, params: Mapping, n_jobs: int = 1, cache_dir=None) -> dict[str, pd.DataFrame]:
     """pyradiomics features per reading: {reader: patients x features}.
 
     ``cases`` has ``patient_id``, ``reader``, ``image`` and ``mask`` (one row per patient
     and reader, e.g. from :func:`resegmented_demo_cases` plus :func:`perturbed_cases`);
     every reading is extracted in one :func:`stsanalysis.radiomics.extraction.extract_features`
-    call with ``params``. The readings keep the order in which ``cases`` lists them.
+    call with ``params`` (cached in ``cache_dir`` when given). The readings keep the order in
+    which ``cases`` lists them.
     """
     require_columns(cases, ["patient_id", "reader", "image", "mask"], "cases")
-    features = extract_features(cases[["patient_id", "reader", "image", "mask"]], dict(params), n_jobs=n_jobs, progress=False)
+    features = extract_features(cases[["patient_id", "reader", "image", "mask"]], dict(params), n_jobs=n_jobs, cache_dir=cache_dir, progress=False)
     features.attrs = {}
     return {reader: features.xs(reader, level="reader") for reader in cases["reader"].unique()}
 
