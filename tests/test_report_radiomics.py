@@ -79,8 +79,8 @@ def design_b(tmp_path_factory):
 def test_every_step_is_a_section(design_b):
     html = design_b[0].read_text()
     assert [entry.text for entry in table_of_contents(html) if entry.level == 2] == SECTIONS
-    # PCA, LASSO CV + path, forest, nomogram, 2 ROC, 2 calibration, 2 DCA, 2 KM
-    assert html.count("Plotly.newPlot") == 13
+    # PCA, LASSO CV + path per signature, forest, nomogram, 2 ROC, 2 calibration, 2 DCA, 2 KM
+    assert html.count("Plotly.newPlot") == 17
     assert "Rad-score = " in html and "CLEAR checklist" in html and "Copy</button>" in html
     # warnings of the analysis stay visible in the report (progress bars do not)
     assert "EventsPerParameterWarning: Only 44 events" in html
@@ -108,6 +108,6 @@ def test_numbers_that_need_no_radiomics_equal_direct_calls(design_b):
 def test_design_b_report_opens_offline_with_every_figure(design_b, offline_page, artifact_dir):
     page, remote, errors = offline_page
     page.goto(design_b[0].as_uri())
-    page.wait_for_function("document.querySelectorAll('.plotly-graph-div .main-svg').length >= 13", timeout=30000)
+    page.wait_for_function("document.querySelectorAll('.plotly-graph-div .main-svg').length >= 17", timeout=30000)
     page.screenshot(path=str(artifact_dir / "radiomics_nomogram_study.png"), full_page=True)
     assert remote == [] and errors == []

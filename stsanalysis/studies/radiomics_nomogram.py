@@ -347,3 +347,31 @@ def run_facts(
         software=software_facts(software_versions()),
         seeds={"all random processes": seed},
     )
+
+
+def screening_display(screen: pd.DataFrame) -> pd.DataFrame:
+    """Step 5 as a manuscript prints it: OR (95 % CI) and p, univariable and multivariable.
+
+    A factor's reference level reads "1 (reference)"; the variable-level p (likelihood-ratio
+    test of the whole factor) stands on the reference row, the Wald p on the other levels.
+    """
+    def odds_ratio(prefix: str, row) -> str:
+        if row.is_reference:
+            return "1 (reference)" if row.selected or prefix == "univariable" else "—"
+        return format_estimate(getattr(row, f"{prefix}_odds_ratio"), getattr(row, f"{prefix}_ci_low"), getattr(row, f"{prefix}_ci_high"), 2)
+
+    def p_value(prefix: str, row) -> float:
+        return getattr(row, f"{prefix}_p_variable") if row.is_reference or row.level is None else getattr(row, f"{prefix}_p")
+
+    rows = [
+        {
+            "factor": row.term,
+            "univariable_or": odds_ratio("univariable", row),
+            "univariable_p": p_value("univariable", row),
+            "multivariable_or": odds_ratio("multivariable", row) if row.selected else "—",
+            "multivariable_p": p_value("multivariable", row) if row.selected else float("nan"),
+            "in_clinical_model": bool(row.retained),
+        }
+        for row in screen.itertuples()
+    ]
+    return pd.DataFrame(rows)
