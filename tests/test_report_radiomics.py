@@ -82,6 +82,7 @@ def test_every_step_is_a_section(design_b):
     # PCA, LASSO CV + path per signature, forest, nomogram, 2 ROC, 2 calibration, 2 DCA, 2 KM
     assert html.count("Plotly.newPlot") == 17
     assert "Rad-score = " in html and "CLEAR checklist" in html and "Copy</button>" in html
+    assert "The interactive nomogram calculator" in html  # its form runs in JupyterLab
     # warnings of the analysis stay visible in the report (progress bars do not)
     assert "EventsPerParameterWarning: Only 44 events" in html
 

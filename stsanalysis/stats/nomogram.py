@@ -148,6 +148,11 @@ class Nomogram:
                                    "total_points": (tick_lp[shown] - self.intercept) * self.scale})
         self.n_intervals = n_intervals
 
+    @property
+    def continuous_predictors(self) -> tuple[str, ...]:
+        """Predictors scored on a continuous scale (the others are factors with levels)."""
+        return tuple(predictor for predictor in self.model.predictors if predictor in self._slopes)
+
     def points_table(self) -> pd.DataFrame:
         """Points of every axis value: ``predictor, value, xbeta`` (beta x value), ``points``."""
         return self._points.copy()

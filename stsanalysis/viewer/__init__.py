@@ -18,3 +18,4 @@ from .cohort import (
 )
 from .explorer import CohortExplorer
 from .launch import EXPLORER_NOTEBOOK, launch
+from .nomogram import NomogramCalculator
