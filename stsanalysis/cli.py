@@ -1,7 +1,8 @@
-"""Command line: ``stsanalysis demo``, ``report`` and ``explore`` (also ``python -m stsanalysis``).
+"""Command line: ``stsanalysis demo``, ``report``, ``extract`` and ``explore`` (also ``python -m stsanalysis``).
 
-Exit codes: 0 when the demo or report was written, 1 when a report build failed (the
-notebook raised), 2 for bad input (missing file, bad config, unwritable folder).
+Exit codes: 0 when the demo, report or feature table was written, 1 when a report build
+failed (the notebook raised), 2 for bad input (missing file, bad config or data, unwritable
+folder).
 """
 
 from __future__ import annotations
@@ -65,6 +66,30 @@ def _command_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_extract(args: argparse.Namespace) -> int:
+    from .files import atomic_write_text
+    from .report.config import load_config
+    from .studies.radiomics_nomogram import extract_cohort_features, read_cases
+
+    config = load_config(args.config)
+    parameters = config.parameters
+    if "cases_path" not in parameters:
+        raise InputError(f"Config file '{args.config}' has no 'cases_path' parameter: 'extract' needs a radiomics study config.")
+    cases = read_cases(parameters["cases_path"], columns=parameters.get("case_columns") or None)
+    sequences = parameters.get("sequences") or {"T1": "mri_t1", "FS-T2": "mri_t2fs"}
+    features, _, errors = extract_cohort_features(
+        cases, sequences, n_jobs=parameters.get("n_jobs", -1), cache_dir=parameters.get("cache_dir"), progress=not args.quiet
+    )
+    output = Path(args.output or Path(config.output) / f"{config.name}_features.csv")
+    atomic_write_text(output, features.to_csv())
+    print(f"features written: {output} ({len(features)} cases x {features.shape[1]} features)")
+    if len(errors):
+        error_file = output.with_name(output.stem + "_errors.csv")
+        atomic_write_text(error_file, errors.to_csv(index=False))
+        print(f"{len(errors)} case(s) failed, listed in {error_file}", file=sys.stderr)
+    return 0
+
+
 def _command_explore(args: argparse.Namespace) -> int:
     from .viewer import launch
 
@@ -90,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--output", help="output folder (default: the config's, else reports/)")
     report.add_argument("--name", help="report file name without .html")
 
+    extract = commands.add_parser("extract", help="extract (and cache) the radiomic features of a study config, without a report")
+    extract.add_argument("--config", required=True, help="a radiomics study config (cases_path, sequences, cache_dir)")
+    extract.add_argument("--output", help="CSV file to write (default: <config output>/<name>_features.csv)")
+    extract.add_argument("--quiet", action="store_true", help="no progress bar")
+
     explore = commands.add_parser("explore", help="open JupyterLab on the interactive cohort explorer")
     explore.add_argument("--port", type=int, default=None, help="port of the JupyterLab server (default: a free one)")
     explore.add_argument("--no-browser", action="store_true", help="do not open a web browser")
@@ -98,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"demo": _command_demo, "report": _command_report, "explore": _command_explore}
+    handlers = {"demo": _command_demo, "report": _command_report, "extract": _command_extract, "explore": _command_explore}
     try:
         return handlers[args.command](args)
     except InputError as error:

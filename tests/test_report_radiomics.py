@@ -112,3 +112,13 @@ def test_design_b_report_opens_offline_with_every_figure(design_b, offline_page,
     page.wait_for_function("document.querySelectorAll('.plotly-graph-div .main-svg').length >= 17", timeout=30000)
     page.screenshot(path=str(artifact_dir / "radiomics_nomogram_study.png"), full_page=True)
     assert remote == [] and errors == []
+
+
+def test_extract_command_writes_the_feature_table_from_a_config(design_b):
+    folder = design_b[0].parents[1]
+    result = subprocess.run([sys.executable, "-m", "stsanalysis", "extract", "--config", str(folder / "study.yaml"), "--quiet", "--output", str(folder / "features.csv")],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    features = pd.read_csv(folder / "features.csv", index_col=["patient_id", "sequence", "reader"])
+    assert len(features) == 2 * (180 + 2 * 40)  # both sequences: reader 1 for all, reader 2 and repeat for 40
+    assert "original_glcm_Contrast" in features.columns and not features.isna().any().any()
