@@ -311,7 +311,7 @@ def biomarker_methods_paragraph(facts: BiomarkerFacts) -> str:
         [
             "Normality was assessed with the Shapiro-Wilk test; values are reported as mean ± SD when normality was "
             "not rejected and as median (P25, P75) otherwise.",
-            f"Groups{compared} were compared with the independent-samples t-test when both groups were normally "
+            f"Groups{compared} were compared with Welch's t-test when both groups were normally "
             "distributed, otherwise with the Wilcoxon rank-sum (Mann-Whitney U) test, reported as Z with the tie "
             "correction and without continuity correction, as SPSS reports it.",
             "Correlations with the grade and the Ki-67 LI were assessed with Spearman's rank correlation.",
