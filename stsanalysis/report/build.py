@@ -12,6 +12,7 @@ import datetime as _dt
 import os
 import platform
 import re
+import shutil
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -191,7 +192,7 @@ def build_report(
             failed = output_dir / ".failed" / f"{name}.ipynb"
             failed.parent.mkdir(parents=True, exist_ok=True)
             if executed_path.exists():
-                os.replace(executed_path, failed)
+                shutil.move(executed_path, failed)  # the temporary folder may be on another file system
             if error.ename == "InputError":  # bad data or parameters: the user's to fix
                 raise InputError(f"{error.evalue}\nNo report was written (notebook '{notebook_path.name}', cell {error.exec_count}).") from None
             raise ReportError(
