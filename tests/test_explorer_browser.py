@@ -75,7 +75,15 @@ def test_report_slice_viewer_works_offline(report, offline_page, artifact_dir):
     rail.scroll_into_view_if_needed()
     box = rail.bounding_box()
     page.mouse.click(box["x"] + 3, box["y"] + box["height"] / 2)  # the rail's left end: slice 1
-    page.wait_for_function("() => document.querySelectorAll('.plotly-graph-div')[0].layout.sliders[0].active === 0")
+    # the slider's step sets `active` first and restyles the heatmap after: wait for both
+    page.wait_for_function(
+        """(before) => {
+            const figure = document.querySelectorAll('.plotly-graph-div')[0];
+            return figure.layout.sliders[0].active === 0 && JSON.stringify(Array.from(figure._fullData[0].z[0])) !== JSON.stringify(before);
+        }""",
+        arg=row_before,
+        timeout=10000,
+    )
     active_after, row_after = _slice_state(page, 0)
     assert active_after == 0 and row_after != row_before
     assert "Axial slice 1 of 9" in page.locator(".slider-container").first.text_content()
