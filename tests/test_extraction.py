@@ -432,3 +432,25 @@ def test_reading_a_dicom_series_keeps_the_text_encoding(tmp_path):
     before = locale.getpreferredencoding(False)
     read_image(tmp_path / "dicom")
     assert locale.getpreferredencoding(False) == before
+
+
+# pykwalify, pyradiomics' schema validator, loads its extension with the deprecated load_module
+@pytest.mark.filterwarnings("ignore:the load_module:DeprecationWarning")
+def test_demo_images_with_the_mri_preset_equal_pyradiomics_called_directly(tmp_path):
+    from stsanalysis.data.demo import make_radiomics_demo
+
+    demo = make_radiomics_demo(tmp_path / "demo")
+    cases = pd.read_csv(demo.cases)
+    cases = cases[(cases["reader"] == "reader1") & (cases["sequence"] == "FS-T2")].head(2).copy()
+    for column in ("image", "mask"):
+        cases[column] = [str(demo.directory / path) for path in cases[column]]
+    # the mri_t2fs preset (resampling to 1 mm B-spline, z-score, 32 bins) on the original image
+    params = {"preset": "mri_t2fs", "imageType": {"Original": {}}, "featureClass": {"firstorder": [], "glcm": [], "glszm": []}}
+    features = extract_features(cases.drop(columns="reader"), params, n_jobs=1, progress=False)
+    resolved = load_params(params)
+    direct = RadiomicsFeatureExtractor({section: resolved[section] for section in ("imageType", "featureClass", "setting")})
+    for row in cases.itertuples():
+        expected = direct.execute(row.image, row.mask)
+        for column in features.columns:
+            assert features.loc[(row.patient_id, "FS-T2"), column] == pytest.approx(float(expected[column]), rel=1e-12), column
+    assert len(features.columns) == 18 + 24 + 16
