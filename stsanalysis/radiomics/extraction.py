@@ -50,12 +50,12 @@ import yaml
 
 from ..errors import InputError
 from ..validation import require_columns
+from .params import FEATURE_CLASS_LABELS
 
 PRESET_DIR = Path(__file__).parent / "params"
 CASE_ID_COLUMNS = ("patient_id", "sequence", "reader")
 PYRADIOMICS_DEFAULT_BIN_WIDTH = 25
 _SECTIONS = ("imageType", "featureClass", "setting")
-_FEATURE_CLASSES = ("shape", "shape2D", "firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm")
 
 # pyradiomics "featureClass_feature" -> IBSI 1 feature tag (theibsi/ibsi-doc, chapter 3).
 # GLCM and GLRLM tags get "_3D_avg" (weightingNorm None: features per direction, then the
@@ -863,7 +863,7 @@ def split_feature_name(name: str) -> dict[str, str | None]:
     :func:`stsanalysis.radiomics.pipeline.signature_features`.
     """
     parts = name.split("_")
-    positions = [i for i, part in enumerate(parts) if part in _FEATURE_CLASSES and 0 < i < len(parts) - 1]
+    positions = [i for i, part in enumerate(parts) if part in FEATURE_CLASS_LABELS and 0 < i < len(parts) - 1]
     if not positions:
         raise InputError(
             f"Feature '{name}' is not named imageType_featureClass_feature as pyradiomics names features."

@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
+from ..radiomics.params import FEATURE_CLASS_LABELS
 
 __all__ = [
     "RunFacts",
@@ -84,16 +85,6 @@ INTERPOLATOR_NAMES = {
     "sitkBlackmanWindowedSinc": "Blackman windowed-sinc",
 }
 
-FEATURE_CLASS_NAMES = {
-    "shape": "shape (3D)",
-    "shape2D": "shape (2D)",
-    "firstorder": "first-order",
-    "glcm": "GLCM",
-    "glrlm": "GLRLM",
-    "glszm": "GLSZM",
-    "gldm": "GLDM",
-    "ngtdm": "NGTDM",
-}
 
 
 @dataclass(frozen=True)
@@ -323,7 +314,7 @@ def describe_image_types(provenance: Mapping) -> str:
 
 def describe_feature_classes(provenance: Mapping) -> str:
     classes = _params(provenance).get("featureClass") or {}
-    return join_words([FEATURE_CLASS_NAMES.get(name, name) for name in classes])
+    return join_words([FEATURE_CLASS_LABELS.get(name, name) for name in classes])
 
 
 def describe_aggregation(provenance: Mapping) -> str:

@@ -20,21 +20,35 @@ from ..validation import numeric_frame
 
 __all__ = [
     "ICC_FORMS",
+    "ICC_FORM_PARTS",
+    "icc_form_name",
     "DroppedTargetsWarning",
     "UndefinedIccWarning",
     "icc",
     "icc_features",
 ]
 
-#: psych's form names mapped to the McGraw & Wong (1996) names.
-ICC_FORMS = {
-    "ICC1": "ICC(1) one-way random, absolute agreement, single rater",
-    "ICC2": "ICC(A,1) two-way random, absolute agreement, single rater",
-    "ICC3": "ICC(C,1) two-way mixed, consistency, single rater",
-    "ICC1k": "ICC(k) one-way random, absolute agreement, mean of k raters",
-    "ICC2k": "ICC(A,k) two-way random, absolute agreement, mean of k raters",
-    "ICC3k": "ICC(C,k) two-way mixed, consistency, mean of k raters",
+#: The six ICC forms, keyed by psych's names: McGraw & Wong's (1996) name, the model in
+#: words, and the unit of reliability. The one home of ICC names: tables, methods text
+#: and checklists read them here.
+ICC_FORM_PARTS = {
+    "ICC1": ("ICC(1)", "one-way random", "absolute agreement", "single rater"),
+    "ICC2": ("ICC(A,1)", "two-way random", "absolute agreement", "single rater"),
+    "ICC3": ("ICC(C,1)", "two-way mixed", "consistency", "single rater"),
+    "ICC1k": ("ICC(k)", "one-way random", "absolute agreement", "mean of k raters"),
+    "ICC2k": ("ICC(A,k)", "two-way random", "absolute agreement", "mean of k raters"),
+    "ICC3k": ("ICC(C,k)", "two-way mixed", "consistency", "mean of k raters"),
 }
+#: psych's form names mapped to the McGraw & Wong (1996) names and models.
+ICC_FORMS = {
+    form: f"{name} {model}, {definition}, {unit}" for form, (name, model, definition, unit) in ICC_FORM_PARTS.items()
+}
+
+
+def icc_form_name(form: str) -> str:
+    """McGraw & Wong's name of a psych ICC form, as manuscripts write it ("ICC2" -> "ICC(A,1)")."""
+    return ICC_FORM_PARTS[form][0] if form in ICC_FORM_PARTS else form
+
 
 _MIN_TARGETS = 3
 
