@@ -35,7 +35,10 @@ report: demo
 	   for config in $(TEACHING); do echo "$$config $(REPORTS)/teaching"; done; } \
 	| xargs -P $(JOBS) -L 1 sh -c 'echo "== $$0"; $(BIN)/stsanalysis report --config "$$0" --output "$$1"'
 
+# ruff lints and checks the formatting first; pytest runs the tests and the docstring examples
 test: $(STAMP)
+	$(BIN)/ruff check stsanalysis tests benchmarks
+	$(BIN)/ruff format --check stsanalysis tests benchmarks
 	$(BIN)/python -m pytest
 
 benchmark: $(STAMP)

@@ -28,7 +28,8 @@ import pandas as pd
 import SimpleITK as sitk
 import yaml
 
-from stsanalysis.radiomics.extraction import extract_features, load_params
+from stsanalysis.radiomics.extraction import extract_features
+from stsanalysis.radiomics.params import load_params
 
 PYRADIOMICS_CLI = Path(sys.executable).with_name("pyradiomics")
 
@@ -43,9 +44,7 @@ def make_cases(directory: Path, n_cases: int, size=(96, 96, 20), seed=0) -> pd.D
     for case in range(n_cases):
         radii = rng.uniform(0.25, 0.4, 3) * centre.min() * 2  # mm
         inside = (
-            ((x * 0.8 - centre[0]) / radii[0]) ** 2
-            + ((y * 0.8 - centre[1]) / radii[1]) ** 2
-            + ((z * 4.0 - centre[2]) / radii[2]) ** 2
+            ((x * 0.8 - centre[0]) / radii[0]) ** 2 + ((y * 0.8 - centre[1]) / radii[1]) ** 2 + ((z * 4.0 - centre[2]) / radii[2]) ** 2
         ) <= 1
         image = 300 + 40 * rng.standard_normal(size[::-1])
         image[inside] += 200 + 80 * np.sin(x[inside] / rng.uniform(1, 4)) + 60 * rng.standard_normal(inside.sum())
@@ -71,8 +70,18 @@ def run_cli(cases: pd.DataFrame, params: dict, directory: Path, jobs: int) -> fl
     cases.rename(columns={"image": "Image", "mask": "Mask"})[["Image", "Mask"]].to_csv(batch, index=False)
     param_file = directory / "cli_params.yaml"
     param_file.write_text(yaml.safe_dump({key: params[key] for key in ("imageType", "featureClass", "setting")}))
-    command = [str(PYRADIOMICS_CLI), str(batch), "--jobs", str(jobs), "--param", str(param_file),
-               "-o", str(directory / "cli_out.csv"), "-f", "csv"]
+    command = [
+        str(PYRADIOMICS_CLI),
+        str(batch),
+        "--jobs",
+        str(jobs),
+        "--param",
+        str(param_file),
+        "-o",
+        str(directory / "cli_out.csv"),
+        "-f",
+        "csv",
+    ]
     start = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True)
     return time.perf_counter() - start
@@ -98,8 +107,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=10)
     parser.add_argument("--preset", default="mri_t1")
-    parser.add_argument("--size", type=int, nargs=3, default=(96, 96, 20), metavar=("X", "Y", "Z"),
-                        help="voxels per case (0.8 x 0.8 x 4 mm)")
+    parser.add_argument(
+        "--size",
+        type=int,
+        nargs=3,
+        default=(96, 96, 20),
+        metavar=("X", "Y", "Z"),
+        help="voxels per case (0.8 x 0.8 x 4 mm)",
+    )
     args = parser.parse_args()
 
     directory = Path(tempfile.mkdtemp(prefix="bench_extraction_"))
@@ -112,12 +127,8 @@ def main() -> None:
 
         results["serial_s"], features = timed(extract_features, cases, args.preset, n_jobs=1, progress=False)
         results["n_features"] = features.shape[1]
-        results["n_jobs_2_s"], _ = timed(
-            extract_features, cases, args.preset, n_jobs=2, cache_dir=directory / "cache", progress=False
-        )
-        results["cache_rerun_s"], _ = timed(
-            extract_features, cases, args.preset, n_jobs=2, cache_dir=directory / "cache", progress=False
-        )
+        results["n_jobs_2_s"], _ = timed(extract_features, cases, args.preset, n_jobs=2, cache_dir=directory / "cache", progress=False)
+        results["cache_rerun_s"], _ = timed(extract_features, cases, args.preset, n_jobs=2, cache_dir=directory / "cache", progress=False)
         if PYRADIOMICS_CLI.exists():
             results["pyradiomics_cli_jobs_2_s"] = run_cli(cases, params, directory, jobs=2)
         sizes = sorted({1, max(1, args.cases // 2), args.cases})

@@ -52,7 +52,16 @@ def timed_report(raw: dict, folder: Path, cache_dir: Path | None) -> float:
     config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "stsanalysis", "report", "--config", str(config_path), "--output", str(folder / "reports")],
+        [
+            sys.executable,
+            "-m",
+            "stsanalysis",
+            "report",
+            "--config",
+            str(config_path),
+            "--output",
+            str(folder / "reports"),
+        ],
         capture_output=True,
         text=True,
     )
@@ -86,6 +95,19 @@ def bench(config: Path, warm_only: bool) -> tuple[str, float | None, float]:
         return f"copy of {Path(configured_cache).name}/", cold, warm
 
 
+def bench_html_table(n_rows: int = 5000) -> float:
+    """Seconds to render a table of ``n_rows`` rows with its index (budget: 1 s)."""
+    import numpy as np
+    import pandas as pd
+
+    from stsanalysis.report.formatting import to_html_table
+
+    frame = pd.DataFrame({"value": np.arange(n_rows) / 7}, index=pd.Index([f"P{i}" for i in range(n_rows)], name="patient"))
+    start = time.perf_counter()
+    to_html_table(frame, index=True, digits=2)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="*", help="config names (default: every notebooks/configs/*.yaml)")
@@ -94,6 +116,7 @@ def main() -> None:
     configs = [CONFIG_DIR / f"{name}.yaml" for name in args.configs] if args.configs else sorted(CONFIG_DIR.glob("*.yaml"))
 
     print(f"load average (1 min) at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    print(f"to_html_table, 5,000 rows with index: {bench_html_table():.3f} s (budget 1 s)")
     print(f"{'config':<28} {'feature cache (warm)':<28} {'cold s':>8} {'warm s':>8} {'cold/warm':>9}")
     for config in configs:
         cache, cold, warm = bench(config, args.warm_only)

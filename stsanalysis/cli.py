@@ -78,7 +78,11 @@ def _command_extract(args: argparse.Namespace) -> int:
     cases = read_cases(parameters["cases_path"], columns=parameters.get("case_columns") or None)
     sequences = parameters.get("sequences") or {"T1": "mri_t1", "FS-T2": "mri_t2fs"}
     features, _, errors = extract_cohort_features(
-        cases, sequences, n_jobs=parameters.get("n_jobs", -1), cache_dir=parameters.get("cache_dir"), progress=not args.quiet
+        cases,
+        sequences,
+        n_jobs=parameters.get("n_jobs", -1),
+        cache_dir=parameters.get("cache_dir"),
+        progress=not args.quiet,
     )
     output = Path(args.output or Path(config.output) / f"{config.name}_features.csv")
     atomic_write_text(output, features.to_csv())
@@ -97,7 +101,9 @@ def _command_explore(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="stsanalysis", description="Statistics and radiomics reports for soft-tissue-sarcoma imaging studies.")
+    parser = argparse.ArgumentParser(
+        prog="stsanalysis", description="Statistics and radiomics reports for soft-tissue-sarcoma imaging studies."
+    )
     parser.add_argument("--version", action="version", version=f"stsanalysis {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -128,7 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"demo": _command_demo, "report": _command_report, "extract": _command_extract, "explore": _command_explore}
+    handlers = {
+        "demo": _command_demo,
+        "report": _command_report,
+        "extract": _command_extract,
+        "explore": _command_explore,
+    }
     try:
         return handlers[args.command](args)
     except InputError as error:

@@ -57,9 +57,7 @@ def numeric_vector(
     if np.isinf(array).any():
         raise InputError(f"'{name}' contains infinite values; replace them before the analysis.")
     if (array.size - int(missing.sum())) < min_size:
-        raise InputError(
-            f"'{name}' needs at least {min_size} non-missing value(s); got {array.size - int(missing.sum())}."
-        )
+        raise InputError(f"'{name}' needs at least {min_size} non-missing value(s); got {array.size - int(missing.sum())}.")
     return array
 
 
@@ -79,13 +77,10 @@ def binary_outcome(values, name: str = "outcome", *, min_per_class: int = 1) -> 
     counts = {int(level): int((array == level).sum()) for level in (0, 1)}
     if levels.size < 2:
         only = int(levels[0]) if levels.size else None
-        raise InputError(
-            f"The '{name}' column must have exactly two values; got 1 (all {only}) in {array.size} rows."
-        )
+        raise InputError(f"The '{name}' column must have exactly two values; got 1 (all {only}) in {array.size} rows.")
     if min(counts.values()) < min_per_class:
         raise InputError(
-            f"The '{name}' column needs at least {min_per_class} observations in each class; "
-            f"got {counts[0]} with 0 and {counts[1]} with 1."
+            f"The '{name}' column needs at least {min_per_class} observations in each class; got {counts[0]} with 0 and {counts[1]} with 1."
         )
     return array.astype(int)
 
@@ -110,9 +105,7 @@ def two_levels(groups, name: str = "group") -> tuple[np.ndarray, list]:
         raise InputError(f"The grouping column '{name}' has {int(series.isna().sum())} missing value(s).")
     levels = sorted(series.unique().tolist())
     if len(levels) != 2:
-        raise InputError(
-            f"The grouping column '{name}' must have exactly 2 levels; got {len(levels)} ({levels[:6]})."
-        )
+        raise InputError(f"The grouping column '{name}' must have exactly 2 levels; got {len(levels)} ({levels[:6]}).")
     return (series == levels[1]).to_numpy().astype(int), levels
 
 
@@ -126,8 +119,7 @@ def probabilities(values, name: str = "predictions", *, closed: bool = False) ->
     if outside.any():
         interval = "between 0 and 1" if closed else "strictly between 0 and 1"
         raise InputError(
-            f"'{name}' must be probabilities {interval}; {int(outside.sum())} value(s) "
-            f"are outside (e.g. {array[outside][:3].tolist()})."
+            f"'{name}' must be probabilities {interval}; {int(outside.sum())} value(s) are outside (e.g. {array[outside][:3].tolist()})."
         )
     return array
 

@@ -57,11 +57,12 @@ def _with_value(column, row, value):
 
 def _design_a_tables(path: Path, columns: dict | None = None) -> None:
     data = study.prepare_biomarker_data(read_cohort(path, columns=columns or {}, design_columns=study.COLUMNS))
-    study.descriptive_reliability_table(data)
-    for group in ("high_grade", "ki67_high"):
-        study.group_comparison_display(data, group, ("low", "high"))
-        study.roc_display(data, group)
-    study.correlation_display(data)
+    analysis = study.analyse_biomarkers(data)
+    study.descriptive_reliability_table(analysis)
+    for outcome in study.CONTRASTS:
+        study.group_comparison_display(analysis, outcome)
+        study.roc_display(analysis, outcome)
+    study.correlation_display(analysis)
 
 
 COHORT_CASES = {
@@ -70,15 +71,30 @@ COHORT_CASES = {
         lambda c: c.rename(columns={"adc_min_r1": "adc_min_r01"}),
         "Column(s) ['adc_min_r1'] not found in the design-A cohort",
     ),
-    "non-numeric value": (_with_value("adc_min_r1", 3, "0,81"), "'adc_min_r1' must be numeric; 1 value(s) are not numbers (3: '0,81')"),
-    "roman numeral grade": (_with_value("surgical_grade", 2, "II"), "'surgical_grade' must be numeric; 1 value(s) are not numbers (2: 'II')"),
-    "grade out of range": (_with_value("surgical_grade", 2, 4), "'surgical_grade' must be an FNCLCC grade 1, 2 or 3; got [1.0, 2.0, 3.0, 4.0]"),
+    "non-numeric value": (
+        _with_value("adc_min_r1", 3, "0,81"),
+        "'adc_min_r1' must be numeric; 1 value(s) are not numbers (3: '0,81')",
+    ),
+    "roman numeral grade": (
+        _with_value("surgical_grade", 2, "II"),
+        "'surgical_grade' must be numeric; 1 value(s) are not numbers (2: 'II')",
+    ),
+    "grade out of range": (
+        _with_value("surgical_grade", 2, 4),
+        "'surgical_grade' must be an FNCLCC grade 1, 2 or 3; got [1.0, 2.0, 3.0, 4.0]",
+    ),
     "NaN value": (_with_value("adc_mean_r2", 5, np.nan), "'adc_mean_r2' has 1 missing value(s) (NaN or empty) at [5]"),
     "empty string": (_with_value("cho_cr_r1", 7, ""), "'cho_cr_r1' has 1 missing value(s) (NaN or empty) at [7]"),
-    "blank string": (_with_value("cho_cr_r1", 7, " "), "'cho_cr_r1' must be numeric; 1 value(s) are not numbers (7: ' ')"),
+    "blank string": (
+        _with_value("cho_cr_r1", 7, " "),
+        "'cho_cr_r1' must be numeric; 1 value(s) are not numbers (7: ' ')",
+    ),
     "duplicate patient id": (_with_value("patient_id", 4, "A03"), "duplicate patient_id value(s) ['A03']"),
     "missing patient id": (_with_value("patient_id", 4, ""), "1 row(s) have no 'patient_id'"),
-    "outcome with one class": (lambda c: c.assign(surgical_grade=3), "The grouping column 'high_grade' must have exactly 2 levels; got 1 ([1])"),
+    "outcome with one class": (
+        lambda c: c.assign(surgical_grade=3),
+        "The grouping column 'high_grade' must have exactly 2 levels; got 1 ([1])",
+    ),
     "all-tied predictor": (
         lambda c: c.assign(adc_min_r1=1.0, adc_min_r2=1.0),
         "Parameter 'adc_min' (adc_min_r1, adc_min_r2): The ICC is undefined: all 64 ratings are identical (1)",
@@ -133,11 +149,26 @@ def test_perfect_separation_warns_naming_the_predictor(cohort):
 @pytest.mark.parametrize(
     ("call", "phrase"),
     [
-        (lambda: stats.roc(pd.Series(np.ones(20), name="high_grade"), np.arange(20.0)), "The 'high_grade' column must have exactly two values; got 1 (all 1)"),
-        (lambda: stats.spearman(pd.Series(np.full(12, 2.0), name="adc_min"), np.arange(12.0)), "'adc_min' is constant (2 in all 12 rows)"),
-        (lambda: stats.logistic_regression(pd.DataFrame({"y": [0, 1] * 10, "x": 1.0}), "y", ["x"]), "The predictor 'x' is constant (1 in all 20 rows)"),
-        (lambda: stats.icc(np.array([[1.0, 2.0], [2.0, 3.0]])), "'ratings' needs at least 3 targets with complete ratings; got 2"),
-        (lambda: stats.shapiro(pd.Series([1.0, 2.0], name="ki67")), "'ki67' needs at least 3 non-missing value(s); got 2"),
+        (
+            lambda: stats.roc(pd.Series(np.ones(20), name="high_grade"), np.arange(20.0)),
+            "The 'high_grade' column must have exactly two values; got 1 (all 1)",
+        ),
+        (
+            lambda: stats.spearman(pd.Series(np.full(12, 2.0), name="adc_min"), np.arange(12.0)),
+            "'adc_min' is constant (2 in all 12 rows)",
+        ),
+        (
+            lambda: stats.logistic_regression(pd.DataFrame({"y": [0, 1] * 10, "x": 1.0}), "y", ["x"]),
+            "The predictor 'x' is constant (1 in all 20 rows)",
+        ),
+        (
+            lambda: stats.icc(np.array([[1.0, 2.0], [2.0, 3.0]])),
+            "'ratings' needs at least 3 targets with complete ratings; got 2",
+        ),
+        (
+            lambda: stats.shapiro(pd.Series([1.0, 2.0], name="ki67")),
+            "'ki67' needs at least 3 non-missing value(s); got 2",
+        ),
     ],
     ids=["one class", "tied predictor (correlation)", "tied predictor (logistic)", "n < 3 (ICC)", "n < 3 (Shapiro)"],
 )
@@ -222,8 +253,16 @@ IMAGE_CASES = {
     "mask origin differs": (_shifted_mask, "mask", "mask origin (0, 0, 5) differs from the image origin (0, 0, 0)"),
     "mask size differs": (_resized_mask, "mask", "mask size (20, 20, 9) differs from the image size (20, 20, 8)"),
     "empty mask": (_empty_mask, "mask", "No labels found in this mask"),
-    "truncated NIfTI (gzip)": ("truncated", "image", "the file is corrupt or truncated (Compressed file ended before the end-of-stream marker was reached)"),
-    "truncated NIfTI": ("truncated .nii", "image", "the file is truncated: 3376 bytes where its NIfTI header announces 6752"),
+    "truncated NIfTI (gzip)": (
+        "truncated",
+        "image",
+        "the file is corrupt or truncated (Compressed file ended before the end-of-stream marker was reached)",
+    ),
+    "truncated NIfTI": (
+        "truncated .nii",
+        "image",
+        "the file is truncated: 3376 bytes where its NIfTI header announces 6752",
+    ),
     "not an image": ("garbage", "image", "SimpleITK cannot read it"),
     "missing image file": ("missing", "image", "file not found"),
 }
@@ -282,7 +321,10 @@ def test_every_image_case_failing_raises(two_cases):
     cases = two_cases(None)
     for path in cases["mask"]:
         sitk.WriteImage(sitk.ReadImage(path) * 0, path)
-    with pytest.raises(InputError, match=r"Feature extraction failed for all 2 case\(s\):\nPatient P00, file .*P00_mask\.nii\.gz: No labels found"):
+    with pytest.raises(
+        InputError,
+        match=r"Feature extraction failed for all 2 case\(s\):\nPatient P00, file .*P00_mask\.nii\.gz: No labels found",
+    ):
         extract_features(cases, SMALL_PARAMS, n_jobs=1, progress=False)
 
 
@@ -294,12 +336,22 @@ def test_every_image_case_failing_raises(two_cases):
     [
         ("notebook: biomarker_study\nouptut: reports\n", "unknown key(s) ['ouptut']; allowed keys are"),
         ("notebook: biomarker_study\ntitle: 42\n", "'title' must be of type str; got int (42)"),
-        ("notebook: biomarker_study\nparameters: {n_boot: many}\n", "parameter 'n_boot' must be of type int; got str ('many')"),
+        (
+            "notebook: biomarker_study\nparameters: {n_boot: many}\n",
+            "parameter 'n_boot' must be of type int; got str ('many')",
+        ),
         ("notebook: biomarker_study\nparameters: {seeds: 1}\n", "unknown parameter(s) ['seeds']"),
         ("notebook: biomarker_study\nparameters: [1, 2]\n", "'parameters' must be of type dict; got list"),
         ("notebook: biomarker_study\nname: [unclosed\n", "is not valid YAML"),
     ],
-    ids=["unknown key", "wrong type", "parameter of wrong type", "unknown parameter", "parameters not a mapping", "invalid YAML"],
+    ids=[
+        "unknown key",
+        "wrong type",
+        "parameter of wrong type",
+        "unknown parameter",
+        "parameters not a mapping",
+        "invalid YAML",
+    ],
 )
 def test_bad_config_names_the_key(text, phrase, tmp_path):
     config = tmp_path / "study.yaml"
@@ -322,7 +374,13 @@ def run_report(config: Path, *extra: str) -> subprocess.CompletedProcess:
 
 
 def _config(folder: Path, cohort_path: Path, output: Path, **extra: str) -> Path:
-    lines = ["notebook: biomarker_study", f"output: {output}", "parameters:", f"  cohort_path: {cohort_path}", "  n_boot: 50"]
+    lines = [
+        "notebook: biomarker_study",
+        f"output: {output}",
+        "parameters:",
+        f"  cohort_path: {cohort_path}",
+        "  n_boot: 50",
+    ]
     lines += [f"{key}: {value}" for key, value in extra.items()]
     config = folder / "study.yaml"
     config.write_text("\n".join(lines) + "\n")
@@ -331,7 +389,12 @@ def _config(folder: Path, cohort_path: Path, output: Path, **extra: str) -> Path
 
 CLI_CASES = {
     # case: (change to the cohort, extra top-level config keys, exit code, phrase in stderr)
-    "misspelled column": (lambda c: c.rename(columns={"ki67": "ki_67"}), {}, 2, "Column(s) ['ki67'] not found in the design-A cohort"),
+    "misspelled column": (
+        lambda c: c.rename(columns={"ki67": "ki_67"}),
+        {},
+        2,
+        "Column(s) ['ki67'] not found in the design-A cohort",
+    ),
     "duplicate patient id": (_with_value("patient_id", 4, "A03"), {}, 2, "duplicate patient_id value(s) ['A03']"),
     "unknown config key": (lambda c: c, {"outptu": "x"}, 2, "unknown key(s) ['outptu']"),
     "config key of wrong type": (lambda c: c, {"name": "[a, b]"}, 2, "'name' must be of type str; got list"),

@@ -3,11 +3,11 @@
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REFERENCE_DIR, load_reference
 from sklearn.compose import ColumnTransformer
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 
-from conftest import REFERENCE_DIR, load_reference
 from stsanalysis import InputError
 from stsanalysis.stats.calibration import (
     bootstrap_validation,
@@ -15,13 +15,13 @@ from stsanalysis.stats.calibration import (
     calibration_metrics,
     hosmer_lemeshow,
 )
-from stsanalysis.stats.lasso import LassoRadScore
 from stsanalysis.stats.logistic import logistic_regression
+from stsanalysis.stats.radscore import LassoRadScore
 
 
 @pytest.fixture(scope="module")
-def predictions():
-    return pd.read_csv(REFERENCE_DIR / "calibration_data.csv")
+def predictions(calibration_predictions):
+    return calibration_predictions
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +29,7 @@ def reference():
     return load_reference("calibration")
 
 
-@pytest.mark.parametrize(("column", "groups", "key"), [("p", 10, "hl10"), ("p", 8, "hl8"),
-                                                       ("p_coarse", 10, "hl_coarse")])
+@pytest.mark.parametrize(("column", "groups", "key"), [("p", 10, "hl10"), ("p", 8, "hl8"), ("p_coarse", 10, "hl_coarse")])
 def test_hosmer_lemeshow_matches_hoslem_formula(predictions, reference, column, groups, key):
     # R: cut(p, unique(quantile(p, seq(0, 1, 1/g))), include.lowest = TRUE); sum((O - E)^2 / E); df = g - 2
     expected = reference[key]
@@ -88,8 +87,7 @@ def test_grouped_curve_uses_hl_groups_and_clopper_pearson(predictions, reference
     assert curve["observed"].to_numpy() == pytest.approx(np.divide(expected["observed"], expected["n"]), rel=1e-12)
     assert curve["predicted"].to_numpy() == pytest.approx(np.divide(expected["expected"], expected["n"]), rel=1e-9)
     # R: binom.test(1, 20)$conf.int (first group: 1 event of 20)
-    assert (curve.loc[0, "ci_low"], curve.loc[0, "ci_high"]) == pytest.approx(
-        (0.00126508949794981, 0.24873276277202772), rel=1e-9)
+    assert (curve.loc[0, "ci_low"], curve.loc[0, "ci_high"]) == pytest.approx((0.00126508949794981, 0.24873276277202772), rel=1e-9)
 
 
 def test_bootstrap_validation_matches_rms_validate(reference):
@@ -99,7 +97,10 @@ def test_bootstrap_validation_matches_rms_validate(reference):
     data = pd.read_csv(REFERENCE_DIR / "logistic_data.csv")
     table = bootstrap_validation(
         lambda d: logistic_regression(d, "high_grade", ["age", "size_cm", "t_stage", "margin"]),
-        data, "high_grade", n_boot=200, seed=1,
+        data,
+        "high_grade",
+        n_boot=200,
+        seed=1,
     ).set_index("metric")
     # apparent values are deterministic: exact agreement with index.orig
     assert table.loc["dxy", "apparent"] == pytest.approx(apparent["Dxy"], rel=1e-9)
@@ -143,3 +144,10 @@ def test_bad_predictions_and_groups_are_refused(predictions):
         calibration_metrics([0, 1, 1], [0.2, 0.7])
     with pytest.raises(InputError, match=r"'method' must be 'loess' or 'grouped'"):
         calibration_curve(predictions["y"], predictions["p"], method="spline")
+
+
+def test_calibration_curve_takes_conf_level_and_its_old_name(predictions):
+    by_level = calibration_curve(predictions["y"], predictions["p"], method="grouped", level=0.90)
+    pd.testing.assert_frame_equal(calibration_curve(predictions["y"], predictions["p"], method="grouped", conf_level=0.90), by_level)
+    with pytest.raises(InputError, match="'level' = 0.9 and 'conf_level' = 0.8"):
+        calibration_curve(predictions["y"], predictions["p"], level=0.90, conf_level=0.80)

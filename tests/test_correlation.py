@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import REFERENCE_DIR, load_reference
+
 from stsanalysis import InputError
 from stsanalysis.stats.correlation import pearson, spearman
 

@@ -1,10 +1,9 @@
 """Decision curves against a hand R implementation of Vickers & Elkin 2006 -> tests/reference/decision_curve.R."""
 
 import numpy as np
-import pandas as pd
 import pytest
+from conftest import load_reference
 
-from conftest import REFERENCE_DIR, load_reference
 from stsanalysis import InputError
 from stsanalysis.stats.decision_curve import decision_curve
 
@@ -12,8 +11,8 @@ COLUMNS = ["tp", "fp", "net_benefit", "net_interventions_avoided"]
 
 
 @pytest.fixture(scope="module")
-def data():
-    return pd.read_csv(REFERENCE_DIR / "calibration_data.csv")
+def data(calibration_predictions):
+    return calibration_predictions
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +24,12 @@ def test_net_benefit_matches_hand_r(data, reference):
     # R: NB = TP/n - FP/n * pt/(1 - pt) at pt = (1:99)/100, positive = p >= pt
     table = decision_curve(data["y"], {"model": data["p"], "coarse": data["p_coarse"]})
     assert table["model"].unique().tolist() == ["model", "coarse", "treat all", "treat none"]
-    for name, key in [("model", "model"), ("coarse", "coarse"), ("treat all", "treat_all"),
-                      ("treat none", "treat_none")]:
+    for name, key in [
+        ("model", "model"),
+        ("coarse", "coarse"),
+        ("treat all", "treat_all"),
+        ("treat none", "treat_none"),
+    ]:
         rows = table[table["model"] == name]
         assert rows["threshold"].to_numpy() == pytest.approx(reference["thresholds"], rel=1e-15)
         for column in COLUMNS:

@@ -35,13 +35,13 @@ def design_a() -> pd.DataFrame:
 
 DESIGN_A_TABLES = {
     "Table 1": lambda d: study.cohort_summary(d),
-    "Table 1b": lambda d: study.grade_agreement(d).table,
-    "Table 2": lambda d: study.descriptive_reliability_table(d),
-    "Table 3a": lambda d: study.group_comparison_display(d, "high_grade", ("Low grade", "High grade")),
-    "Table 3b": lambda d: study.group_comparison_display(d, "ki67_high", ("Low Ki-67", "High Ki-67")),
-    "Table 4": lambda d: study.correlation_display(d),
-    "Table 5": lambda d: study.roc_display(d, "high_grade", se_method="spss"),
-    "Table 6": lambda d: study.roc_display(d, "ki67_high", se_method="spss"),
+    "Table 1b": lambda d: study.grade_agreement_display(study.analyse_biomarkers(d)),
+    "Table 2": lambda d: study.descriptive_reliability_table(study.analyse_biomarkers(d)),
+    "Table 3a": lambda d: study.group_comparison_display(study.analyse_biomarkers(d), "high_grade"),
+    "Table 3b": lambda d: study.group_comparison_display(study.analyse_biomarkers(d), "ki67_high"),
+    "Table 4": lambda d: study.correlation_display(study.analyse_biomarkers(d)),
+    "Table 5": lambda d: study.roc_display(study.analyse_biomarkers(d, se_method="spss"), "high_grade"),
+    "Table 6": lambda d: study.roc_display(study.analyse_biomarkers(d, se_method="spss"), "ki67_high"),
 }
 
 
@@ -128,9 +128,23 @@ def test_two_report_builds_give_identical_csv_downloads(tmp_path):
     downloads = []
     for build in ("first", "second"):
         result = subprocess.run(
-            [sys.executable, "-m", "stsanalysis", "report", "--notebook", "biomarker_study",
-             "-p", f"cohort_path={cohort}", "-p", "n_boot=200", "--output", str(tmp_path / build)],
-            capture_output=True, text=True, timeout=600,
+            [
+                sys.executable,
+                "-m",
+                "stsanalysis",
+                "report",
+                "--notebook",
+                "biomarker_study",
+                "-p",
+                f"cohort_path={cohort}",
+                "-p",
+                "n_boot=200",
+                "--output",
+                str(tmp_path / build),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         assert result.returncode == 0, result.stderr
         html = (tmp_path / build / "biomarker_study.html").read_text()

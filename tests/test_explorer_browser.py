@@ -18,7 +18,6 @@ import time
 import urllib.request
 
 import pytest
-
 from conftest import watch_page
 
 from stsanalysis.data.demo import write_demo
@@ -42,9 +41,7 @@ def demo_root(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def report(demo_root):
-    return build_report(
-        "explore_cohort", {"demo_dir": str(demo_root / "data" / "demo" / "radiomics")}, demo_root / "reports"
-    )
+    return build_report("explore_cohort", {"demo_dir": str(demo_root / "data" / "demo" / "radiomics")}, demo_root / "reports")
 
 
 def _slice_state(page, figure_index: int):

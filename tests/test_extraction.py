@@ -13,17 +13,19 @@ import numpy as np
 import pandas as pd
 import pytest
 import SimpleITK as sitk
+from conftest import write_dicom_series
 from radiomics.featureextractor import RadiomicsFeatureExtractor
 
 from stsanalysis import InputError
 from stsanalysis.radiomics import extraction
-from stsanalysis.radiomics.extraction import (
+from stsanalysis.radiomics.extraction import extract_features
+from stsanalysis.radiomics.images import read_image
+from stsanalysis.radiomics.params import (
     BinWidthWarning,
-    _locale_kept,
-    read_image,
-    extract_features,
+    available_presets,
     load_params,
     split_feature_name,
+    validate_params,
 )
 
 SMALL_PARAMS = {
@@ -147,13 +149,11 @@ def test_presets_hold_the_design_b_settings():
     assert load_params("mri_t2fs") == t1
     assert load_params("ct")["setting"]["binWidth"] == 25
     assert load_params("ibsi_phantom")["setting"]["binWidth"] == 1
-    assert set(extraction.available_presets()) >= {"ct", "mri_t1", "mri_t2fs", "ibsi_phantom"}
+    assert set(available_presets()) >= {"ct", "mri_t1", "mri_t2fs", "ibsi_phantom"}
 
 
 def test_user_dict_merges_with_preset_and_wins():
-    merged = load_params(
-        {"preset": "mri_t1", "setting": {"binWidth": 5}, "featureClass": {"shape": ["Compactness1"]}}
-    )
+    merged = load_params({"preset": "mri_t1", "setting": {"binWidth": 5}, "featureClass": {"shape": ["Compactness1"]}})
     assert merged["setting"]["binWidth"] == 5
     assert "binCount" not in merged["setting"]  # the user's discretisation replaces the preset's
     assert merged["setting"]["resampledPixelSpacing"] == [1, 1, 1]  # untouched settings stay
@@ -177,7 +177,7 @@ def test_yaml_file_params(tmp_path, cases):
 )
 def test_ct_bin_width_on_mri_warns(params, cases):
     with pytest.warns(BinWidthWarning, match="binWidth 25"):
-        extraction._validate_params(load_params(params))
+        validate_params(load_params(params))
 
 
 @pytest.mark.parametrize(
@@ -262,9 +262,7 @@ def test_process_pool_gives_the_serial_result(cases, tmp_path):
 def test_dask_backend(cases):
     distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
     serial = extract_features(cases.head(2), SMALL_PARAMS, n_jobs=1, progress=False)
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
-    ) as cluster:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         with distributed.Client(cluster):
             on_dask = extract_features(cases.head(2), SMALL_PARAMS, n_jobs="dask", progress=False)
         by_address = extract_features(cases.head(2), SMALL_PARAMS, n_jobs=cluster.scheduler_address, progress=False)
@@ -286,39 +284,10 @@ def test_invalid_n_jobs(cases):
 # --------------------------------------------------------------------------- input formats
 
 
-def _write_dicom_series(image: sitk.Image, directory: Path) -> None:
-    # GDCM resets the C locale (Python's default encoding becomes ASCII): keep it, as read_image does
-    with _locale_kept():
-        _write_dicom_slices(image, directory)
-
-
-def _write_dicom_slices(image: sitk.Image, directory: Path) -> None:
-    directory.mkdir()
-    writer = sitk.ImageFileWriter()
-    writer.KeepOriginalImageUIDOn()
-    series_uid = "1.2.826.0.1.3680043.2.1125.1"
-    for z in range(image.GetDepth()):
-        slice_ = image[:, :, z]
-        position = image.TransformIndexToPhysicalPoint((0, 0, z))
-        for tag, value in {
-            "0008|0060": "MR",
-            "0020|000d": "1.2.826.0.1.3680043.2.1125.2",
-            "0020|000e": series_uid,
-            "0020|0013": str(z + 1),
-            "0020|0032": "\\".join(map(str, position)),
-            "0020|0037": "1\\0\\0\\0\\1\\0",
-            "0018|0050": str(image.GetSpacing()[2]),
-            "0008|0018": f"{series_uid}.{z + 1}",
-        }.items():
-            slice_.SetMetaData(tag, value)
-        writer.SetFileName(str(directory / f"slice{z:03d}.dcm"))
-        writer.Execute(slice_)
-
-
 def test_dicom_series_directory_equals_nifti(tmp_path):
     image, mask = _volume(3)
     nifti = _write_case(tmp_path, "P01", image, mask)
-    _write_dicom_series(image, tmp_path / "dicom")
+    write_dicom_series(image, tmp_path / "dicom")
     cases = pd.DataFrame([nifti, {**nifti, "patient_id": "P01-dicom", "image": str(tmp_path / "dicom")}])
     features = extract_features(cases, SMALL_PARAMS, n_jobs=1, progress=False)
     assert features.attrs["errors"].empty
@@ -428,7 +397,7 @@ def test_reading_a_dicom_series_keeps_the_text_encoding(tmp_path):
     import locale
 
     image, _ = _volume(3)
-    _write_dicom_series(image, tmp_path / "dicom")
+    write_dicom_series(image, tmp_path / "dicom")
     before = locale.getpreferredencoding(False)
     read_image(tmp_path / "dicom")
     assert locale.getpreferredencoding(False) == before
@@ -445,7 +414,11 @@ def test_demo_images_with_the_mri_preset_equal_pyradiomics_called_directly(tmp_p
     for column in ("image", "mask"):
         cases[column] = [str(demo.directory / path) for path in cases[column]]
     # the mri_t2fs preset (resampling to 1 mm B-spline, z-score, 32 bins) on the original image
-    params = {"preset": "mri_t2fs", "imageType": {"Original": {}}, "featureClass": {"firstorder": [], "glcm": [], "glszm": []}}
+    params = {
+        "preset": "mri_t2fs",
+        "imageType": {"Original": {}},
+        "featureClass": {"firstorder": [], "glcm": [], "glszm": []},
+    }
     features = extract_features(cases.drop(columns="reader"), params, n_jobs=1, progress=False)
     resolved = load_params(params)
     direct = RadiomicsFeatureExtractor({section: resolved[section] for section in ("imageType", "featureClass", "setting")})

@@ -21,7 +21,9 @@ import pytest
 import SimpleITK as sitk
 
 from stsanalysis.radiomics import extraction
-from stsanalysis.radiomics.extraction import cache_key, extract_features, load_params
+from stsanalysis.radiomics.cache import cache_key, read_entry
+from stsanalysis.radiomics.extraction import extract_features
+from stsanalysis.radiomics.params import load_params
 
 N_CASES = 12
 PARAMS = {
@@ -133,4 +135,4 @@ def test_stray_temporary_and_truncated_cache_files_do_not_break_a_run(tmp_path, 
     key_of = {cache_key(row.image, row.mask, load_params(PARAMS), 1): row.patient_id for row in cases.itertuples()}
     assert computed_cases == [key_of[cached[1].stem]]  # only the truncated entry is recomputed
     pd.testing.assert_frame_equal(again, first, check_exact=True)
-    assert extraction._read_cache(cached[1]) is not None  # and rewritten whole
+    assert read_entry(cached[1]) is not None  # and rewritten whole

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import numpy as np
 import pandas as pd
@@ -63,9 +62,7 @@ def test_readable_header():
 
 
 def test_to_html_table_escapes_every_cell_caption_and_header():
-    frame = pd.DataFrame(
-        {"patient_id": ["<script>alert('x')</script>", "A&B"], "note<b>": ['"quoted"', "ok"], "p": [0.0004, 0.2]}
-    )
+    frame = pd.DataFrame({"patient_id": ["<script>alert('x')</script>", "A&B"], "note<b>": ['"quoted"', "ok"], "p": [0.0004, 0.2]})
     rendered = to_html_table(frame, caption="Table <1> & co", notes="<i>note</i>")
     assert "<script>" not in rendered
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in rendered
@@ -78,9 +75,7 @@ def test_to_html_table_escapes_every_cell_caption_and_header():
 
 
 def test_to_html_table_headers_formatters_and_missing_values():
-    frame = pd.DataFrame(
-        {"parameter": ["ADCmean", "Cho/Cr"], "icc": [0.93812, np.nan], "n": [32, 31], "normal": [True, False]}
-    )
+    frame = pd.DataFrame({"parameter": ["ADCmean", "Cho/Cr"], "icc": [0.93812, np.nan], "n": [32, 31], "normal": [True, False]})
     rendered = to_html_table(
         frame,
         headers={"parameter": "Parameter"},
@@ -89,18 +84,17 @@ def test_to_html_table_headers_formatters_and_missing_values():
     header_cells = re.findall(r"<th scope=[^>]*>(.*?)</th>", rendered)
     assert header_cells == ["Parameter", "ICC", "N", "Normal"]
     body = rendered.split("<tbody>")[1]
-    assert "<td>ADCmean</td><td class=\"num\">0.938 (0.900–0.970)</td><td class=\"num\">32</td><td>yes</td>" in body
-    assert "<td class=\"num\">—</td>" in body
+    assert '<td>ADCmean</td><td class="num">0.938 (0.900–0.970)</td><td class="num">32</td><td>yes</td>' in body
+    assert '<td class="num">—</td>' in body
     assert isinstance(rendered, HtmlTable) and rendered._repr_html_() == str(rendered)
 
 
-def test_to_html_table_with_index_and_many_rows_is_fast():
+def test_to_html_table_with_index_and_many_rows():
+    # its speed is measured in benchmarks/bench_report.py
     frame = pd.DataFrame({"value": np.arange(5000) / 7}, index=pd.Index([f"P{i}" for i in range(5000)], name="patient"))
-    start = time.perf_counter()
     rendered = to_html_table(frame, index=True, digits=2)
-    assert time.perf_counter() - start < 1.0
     assert rendered.count("<tr>") == 5001
-    assert "<td>P4999</td><td class=\"num\">714.14</td>" in rendered
+    assert '<td>P4999</td><td class="num">714.14</td>' in rendered
 
 
 def test_tables_carry_a_full_precision_csv_download():
@@ -111,5 +105,5 @@ def test_tables_carry_a_full_precision_csv_download():
     link = re.search(r'<a download="([^"]+)" href="data:text/csv;charset=utf-8,([^"]+)">', html_text)
     assert link.group(1) == "table_5_roc_high_grade.csv"
     assert urllib.parse.unquote(link.group(2)) == frame.to_csv(index=False)
-    assert "<P1>" not in html_text.split("<div class=\"sts-download\">")[0]
+    assert "<P1>" not in html_text.split('<div class="sts-download">')[0]
     assert "Download CSV" not in to_html_table(frame, download=False)

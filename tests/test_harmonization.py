@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REFERENCE_DIR, load_reference
 from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from stsanalysis import InputError
 from stsanalysis.radiomics.harmonization import ComBat
-from conftest import REFERENCE_DIR, load_reference
 
 DATA = pd.read_csv(REFERENCE_DIR / "combat_data.csv").set_index("sample")
 FEATURES = DATA.filter(like="feature_")
@@ -90,9 +90,7 @@ def test_unseen_batch_in_transform_is_refused():
 
 def test_batch_labels_travel_by_index_through_a_pipeline():
     centre = DATA.batch
-    pipeline = make_pipeline(
-        StandardScaler().set_output(transform="pandas"), ComBat(batch_labels=centre)
-    )
+    pipeline = make_pipeline(StandardScaler().set_output(transform="pandas"), ComBat(batch_labels=centre))
     shuffled = FEATURES.sample(frac=1, random_state=0)
     through_pipeline = pipeline.fit_transform(shuffled, DATA.outcome[shuffled.index])  # y is ignored
     scaled = StandardScaler().set_output(transform="pandas").fit_transform(shuffled)

@@ -7,7 +7,7 @@ two 3-D configurations the IBSI defines for GLCM and GLRLM: "3D averaged" (pyrad
 round the value to 3 significant digits and compare with the reference within its
 tolerance (0 for all but the morphological features).
 
-Expected, by-design deviations (``extraction.IBSI_DEVIATIONS``, reported in provenance)
+Expected, by-design deviations (``params.IBSI_DEVIATIONS``, reported in provenance)
 are asserted too, after undoing the documented difference.
 """
 
@@ -19,18 +19,21 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from stsanalysis.radiomics import extraction
-from stsanalysis.radiomics.extraction import IBSI_FEATURE_TAGS, extract_features
+from stsanalysis.radiomics.extraction import extract_features
+from stsanalysis.radiomics.params import (
+    IBSI_DEVIATIONS,
+    IBSI_FEATURE_TAGS,
+    IBSI_NOT_DEFINED,
+    _class_feature,
+)
 
 PHANTOM = Path(__file__).parents[2] / "shared" / "reference" / "ibsi1_digital_phantom"
-pytestmark = pytest.mark.skipif(
-    not PHANTOM.is_dir(), reason=f"IBSI phantom not found at {PHANTOM} (shared/ beside the repository)"
-)
+pytestmark = pytest.mark.skipif(not PHANTOM.is_dir(), reason=f"IBSI phantom not found at {PHANTOM} (shared/ beside the repository)")
 
 N_ROI_VOXELS = 74
 AGGREGATIONS = {"avg": None, "comb": "no_weighting"}  # IBSI suffix -> pyradiomics weightingNorm
 
-# The same deviations as extraction.IBSI_DEVIATIONS, each with the correction that recovers
+# The same deviations as params.IBSI_DEVIATIONS, each with the correction that recovers
 # the IBSI value, so that the deviation itself is asserted rather than skipped.
 _PCA_N_TO_N_MINUS_1 = math.sqrt(N_ROI_VOXELS / (N_ROI_VOXELS - 1))
 EXPECTED_DEVIATIONS = {
@@ -70,14 +73,12 @@ def reference() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def phantom_features() -> dict[str, pd.Series]:
-    cases = pd.DataFrame(
-        {"patient_id": ["phantom"], "image": [str(PHANTOM / "image.nii.gz")], "mask": [str(PHANTOM / "mask.nii.gz")]}
-    )
+    cases = pd.DataFrame({"patient_id": ["phantom"], "image": [str(PHANTOM / "image.nii.gz")], "mask": [str(PHANTOM / "mask.nii.gz")]})
     extracted = {}
     for aggregation, weighting in AGGREGATIONS.items():
         params = {"preset": "ibsi_phantom", "setting": {"weightingNorm": weighting}}
         row = extract_features(cases, params, n_jobs=1, progress=False).iloc[0]
-        extracted[aggregation] = row.rename(lambda name: extraction._class_feature(name))
+        extracted[aggregation] = row.rename(_class_feature)
     return extracted
 
 
@@ -97,14 +98,13 @@ def test_feature_reproduces_ibsi_reference(feature, aggregation, phantom_feature
         assert matches(value, expected) is (feature not in FAILING_WITHOUT_CORRECTION)
     else:
         assert matches(value, expected), (
-            f"{feature}: pyradiomics {value!r} rounds to {ibsi_round(value)}, "
-            f"IBSI {expected.reference_value} +- {expected.tolerance}"
+            f"{feature}: pyradiomics {value!r} rounds to {ibsi_round(value)}, IBSI {expected.reference_value} +- {expected.tolerance}"
         )
 
 
 def test_every_extracted_feature_is_mapped_or_declared_undefined(phantom_features):
     extracted = set(phantom_features["avg"].index)
-    assert extracted == set(IBSI_FEATURE_TAGS) | set(extraction.IBSI_NOT_DEFINED) - {
+    assert extracted == set(IBSI_FEATURE_TAGS) | set(IBSI_NOT_DEFINED) - {
         "firstorder_StandardDeviation"  # deprecated in pyradiomics, not extracted by the preset
     }
     assert len(COMPARED) == 144  # 104 features, GLCM (24) and GLRLM (16) in both aggregations
@@ -112,9 +112,7 @@ def test_every_extracted_feature_is_mapped_or_declared_undefined(phantom_feature
 
 def test_declared_deviations_are_the_ones_found(phantom_features):
     # the provenance of every extraction names exactly the deviations this test asserts
-    assert set(extraction.IBSI_DEVIATIONS) == set(EXPECTED_DEVIATIONS)
-    cases = pd.DataFrame(
-        {"patient_id": ["phantom"], "image": [str(PHANTOM / "image.nii.gz")], "mask": [str(PHANTOM / "mask.nii.gz")]}
-    )
+    assert set(IBSI_DEVIATIONS) == set(EXPECTED_DEVIATIONS)
+    cases = pd.DataFrame({"patient_id": ["phantom"], "image": [str(PHANTOM / "image.nii.gz")], "mask": [str(PHANTOM / "mask.nii.gz")]})
     provenance = extract_features(cases, "ibsi_phantom", n_jobs=1, progress=False).attrs["provenance"]
     assert set(provenance["ibsi_deviations"]) == set(EXPECTED_DEVIATIONS)

@@ -3,19 +3,23 @@
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REFERENCE_DIR, load_reference
 from sklearn.base import clone
 from sklearn.model_selection import PredefinedSplit, StratifiedKFold, cross_val_predict, cross_val_score
 from sklearn.pipeline import make_pipeline
 
-from conftest import REFERENCE_DIR, load_reference
 from stsanalysis import InputError
 from stsanalysis.radiomics.pipeline import make_radiomics_pipeline
 from stsanalysis.radiomics.signature import LassoRadScore as ReExported
-from stsanalysis.stats.lasso import LassoPathWarning, LassoRadScore, default_lambdas, lasso_logistic
+from stsanalysis.stats.lasso import LassoPathWarning, default_lambdas, lasso_logistic
+from stsanalysis.stats.radscore import LassoRadScore
 from stsanalysis.teaching.leakage import noise_features
 
-NEAR_SEPARABLE_DATA = {"separable": "lasso_separable_data.csv", "noise": "lasso_noise_data.csv",
-                       "wide_noise": "lasso_wide_noise_data.csv"}
+NEAR_SEPARABLE_DATA = {
+    "separable": "lasso_separable_data.csv",
+    "noise": "lasso_noise_data.csv",
+    "wide_noise": "lasso_wide_noise_data.csv",
+}
 # LassoRadScore(cv = 5) on lasso_noise_data.csv with these folds stopped with "Newton's method did not converge"
 CRASHING_SEED = 1731038949
 
@@ -148,8 +152,7 @@ def test_noise_on_which_the_solver_stopped_fits_without_warning(reference):
     # the whole reproducer: mRMR on 1000 noise features, then the rad-score, in 5 outer folds
     X, y = noise_features(100, 1000, seed=CRASHING_SEED)
     pipeline = make_radiomics_pipeline(k=10, combat=False, relevance="f_statistic", cv=5, random_state=CRASHING_SEED)
-    probability = cross_val_predict(pipeline, X, y, cv=StratifiedKFold(5, shuffle=True, random_state=CRASHING_SEED),
-                                    method="predict_proba")
+    probability = cross_val_predict(pipeline, X, y, cv=StratifiedKFold(5, shuffle=True, random_state=CRASHING_SEED), method="predict_proba")
     assert np.isfinite(probability).all()
 
 

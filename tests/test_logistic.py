@@ -3,25 +3,32 @@
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import LOGISTIC_PREDICTORS as PREDICTORS
+from conftest import load_reference
 
 from stsanalysis import InputError
 from stsanalysis.stats.logistic import (
     EventsPerParameterWarning,
     SeparationWarning,
     logistic_regression,
-    univariable_multivariable,
 )
-from conftest import REFERENCE_DIR, load_reference
+from stsanalysis.stats.screening import univariable_multivariable
 
-PREDICTORS = ["age", "size_cm", "t_stage", "margin"]
 # R names treatment-coded terms "t_stageT2"; ours are "t_stage[T2]"
-R_TERMS = {"(Intercept)": "(Intercept)", "age": "age", "size_cm": "size_cm", "t_stageT1": "t_stage[T1]",
-           "t_stageT2": "t_stage[T2]", "t_stageT3": "t_stage[T3]", "marginpositive": "margin[positive]"}
+R_TERMS = {
+    "(Intercept)": "(Intercept)",
+    "age": "age",
+    "size_cm": "size_cm",
+    "t_stageT1": "t_stage[T1]",
+    "t_stageT2": "t_stage[T2]",
+    "t_stageT3": "t_stage[T3]",
+    "marginpositive": "margin[positive]",
+}
 
 
 @pytest.fixture(scope="module")
-def cohort():
-    return pd.read_csv(REFERENCE_DIR / "logistic_data.csv")
+def cohort(logistic_cohort):
+    return logistic_cohort
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +55,11 @@ def test_full_model_matches_glm(cohort, reference):
     for field in ("aic", "bic", "log_likelihood", "deviance", "null_deviance", "lr_statistic", "lr_p"):
         assert getattr(result, field) == pytest.approx(expected[field], rel=1e-6), field
     assert (result.df_residual, result.lr_df, result.n, result.n_events) == (
-        expected["df_residual"], expected["lr_df"], 150, int(cohort["high_grade"].sum()))
+        expected["df_residual"],
+        expected["lr_df"],
+        150,
+        int(cohort["high_grade"].sum()),
+    )
     # R: fitted(fit)
     assert result.predict(cohort) == pytest.approx(expected["fitted"], rel=1e-6)
 
@@ -64,8 +75,7 @@ def test_profile_ci_matches_confint_glm(cohort, reference):
 def test_predict_new_data_and_unknown_level(cohort, reference):
     # R: predict(fit, newdata = new, type = "response")
     result = logistic_regression(cohort, "high_grade", PREDICTORS)
-    new = pd.DataFrame({"age": [40, 70], "size_cm": [5, 15], "t_stage": ["T3", "T1"],
-                        "margin": ["positive", "negative"]})
+    new = pd.DataFrame({"age": [40, 70], "size_cm": [5, 15], "t_stage": ["T3", "T1"], "margin": ["positive", "negative"]})
     assert result.predict(new) == pytest.approx(reference["predict_new"], rel=1e-6)
     with pytest.raises(InputError, match=r"'t_stage'.*'T4'"):
         result.predict(new.assign(t_stage=["T4", "T1"]))
@@ -91,8 +101,7 @@ def test_univariable_multivariable_matches_r(cohort, reference):
     for variable, expected in reference["univariable"].items():
         rows = table[(table["variable"] == variable) & ~table["is_reference"]]
         assert rows["univariable_p_variable"].iloc[0] == pytest.approx(expected["lr_p"], rel=1e-6)
-        assert rows["univariable_odds_ratio"].to_numpy() == pytest.approx(
-            np.exp(expected["summary"]["estimate"][1:]), rel=1e-6)
+        assert rows["univariable_odds_ratio"].to_numpy() == pytest.approx(np.exp(expected["summary"]["estimate"][1:]), rel=1e-6)
         assert rows["univariable_p"].to_numpy() == pytest.approx(expected["summary"]["p"][1:], rel=1e-6)
     expected = reference["multivariable"]
     rows = table.set_index("term").loc[[R_TERMS[t] for t in expected["term"][1:]]]
@@ -135,7 +144,6 @@ def test_bad_input_is_named(cohort):
     with pytest.raises(InputError, match=r"Collinear.*'age'.*'age_months'"):
         logistic_regression(cohort.assign(age_months=cohort["age"] * 12), "high_grade", ["age", "age_months"])
     with pytest.raises(InputError, match=r"'size_cm' has 1 missing"):
-        logistic_regression(cohort.assign(size_cm=cohort["size_cm"].where(cohort.index != 3)), "high_grade",
-                            ["size_cm"])
+        logistic_regression(cohort.assign(size_cm=cohort["size_cm"].where(cohort.index != 3)), "high_grade", ["size_cm"])
     with pytest.raises(InputError, match=r"Reference level 'T9'"):
         logistic_regression(cohort, "high_grade", ["t_stage"], reference_levels={"t_stage": "T9"})

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from stsanalysis.radiomics.extraction import extraction_provenance, load_params
-from stsanalysis.report.checklist import RunFacts
+from stsanalysis.radiomics.params import extraction_provenance, load_params
+from stsanalysis.report.facts import RunFacts
 from stsanalysis.report.methods import (
     BiomarkerFacts,
     biomarker_methods_paragraph,
@@ -16,59 +16,9 @@ from stsanalysis.report.methods import (
     methods_paragraph,
 )
 
-# two original-image features stand in for the extracted table: extraction_provenance
-# only reads which feature classes were computed
+# two original-image features stand in for the extracted table (as in the design_b_facts
+# fixture of conftest.py): extraction_provenance only reads which feature classes were computed
 _FEATURES = ["original_firstorder_Kurtosis", "original_shape_MajorAxisLength"]
-
-
-@pytest.fixture
-def design_b_facts() -> RunFacts:
-    """A realistic design-B run: the demo cohort's numbers and the mri_t1 preset."""
-    return RunFacts(
-        n_patients={"training": 109, "external validation": 71},
-        n_positive={"training": 52, "external validation": 33},
-        centres=("Centre 1", "Centre 2"),
-        scanners=("Siemens Aera 1.5 T", "GE Discovery MR750 3 T"),
-        sequences=("T1-weighted", "fat-suppressed T2-weighted"),
-        modality="MRI",
-        study_nature="retrospective",
-        outcome="FNCLCC grade III vs I-II on the surgical specimen",
-        clinical_predictors=("T-stage", "margin", "peritumoral oedema"),
-        segmentation_method="manually on every slice (3D)",
-        segmentation_software="ITK-SNAP 4.0",
-        n_readers=2,
-        resegmentation_subset=40,
-        resegmentation_interval="one month",
-        extraction_provenance=extraction_provenance(load_params("mri_t1"), _FEATURES),
-        n_features_per_sequence=1130,
-        icc_form="ICC2",
-        icc_assessments=("inter", "intra"),
-        icc_threshold=0.75,
-        n_features_reliable=812,
-        n_features_tested=1130,
-        combat_batch="centre",
-        combat_fitted_on="the training set",
-        mrmr_k=30,
-        mrmr_relevance="mutual_info",
-        lasso_lambda_rule="1se",
-        cv_folds=10,
-        cv_repeats=5,
-        n_selected_features={"T1": 6, "FS-T2": 5, "combined": 9},
-        univariable_p_enter=0.05,
-        nomogram=True,
-        external_set="the external validation set (centre 2)",
-        performance_metrics=("AUC", "accuracy", "sensitivity", "specificity", "PPV", "NPV"),
-        auc_ci_method="DeLong",
-        model_comparison="paired DeLong tests",
-        hosmer_lemeshow_groups=10,
-        calibration_slope_intercept=True,
-        decision_curve=True,
-        decision_curve_n_boot=1000,
-        survival_endpoint="progression-free survival",
-        software={"Python": "3.11.9", "stsanalysis": "0.4.0", "numpy": "1.26.4", "scipy": "1.13.1", "pyradiomics": "3.1.4"},
-        seeds={"analysis": 20240521},
-        code_availability="https://example.org/sts-study",
-    )
 
 
 def test_design_b_paragraph_states_the_run_settings(design_b_facts):
@@ -88,8 +38,7 @@ def test_design_b_paragraph_states_the_run_settings(design_b_facts):
         "Feature definitions were IBSI 1-compliant except firstorder_Kurtosis (pyradiomics reports kurtosis",
         "features of filtered images (Wavelet, LoG) are not covered by IBSI 1.",
         "Features with inter- and intra-reader ICC(A,1) > 0.75 were retained (n = 812 of 1,130).",
-        "ComBat harmonisation (parametric empirical Bayes, as sva::ComBat) of the centre effect was fitted on "
-        "the training set only",
+        "ComBat harmonisation (parametric empirical Bayes, as sva::ComBat) of the centre effect was fitted on the training set only",
         "mRMR) selection (relevance by mutual information) kept 30 features",
         "λ by 10-fold cross-validation repeated 5 times, 1-SE rule",
         "T1, 6; FS-T2, 5; combined, 9",
@@ -101,8 +50,7 @@ def test_design_b_paragraph_states_the_run_settings(design_b_facts):
         "decision curve analysis with bootstrap 95% CIs (1,000 resamples)",
         "For progression-free survival, Kaplan-Meier curves were compared with the log-rank test",
         "Harrell's C-index",
-        "Analyses used stsanalysis 0.4.0 (Python 3.11.9; numpy 1.26.4, scipy 1.13.1, pyradiomics 3.1.4), "
-        "random seed 20240521.",
+        "Analyses used stsanalysis 0.4.0 (Python 3.11.9; numpy 1.26.4, scipy 1.13.1, pyradiomics 3.1.4), random seed 20240521.",
     ]
     for phrase in expected_phrases:
         assert phrase in text, phrase
@@ -121,7 +69,10 @@ def test_bin_width_preset_is_described_as_bin_width(design_b_facts):
 @pytest.mark.parametrize(
     ("removed", "absent"),
     [
-        ({"extraction_provenance": None, "n_features_per_sequence": None}, ["resampled", "were extracted with", "bin count"]),
+        (
+            {"extraction_provenance": None, "n_features_per_sequence": None},
+            ["resampled", "were extracted with", "bin count"],
+        ),
         ({"icc_form": None}, ["ICC", "retained"]),
         ({"combat_batch": None}, ["ComBat"]),
         ({"seeds": None}, ["seed"]),
@@ -172,6 +123,23 @@ def test_biomarker_paragraph_design_a():
         "Analyses used stsanalysis 0.4.0 (Python 3.11.9; scipy 1.13.1).",
     ]:
         assert phrase in text, phrase
+
+
+@pytest.mark.parametrize(
+    ("form", "described"),
+    [
+        ("ICC1", "ICC(1) (one-way random effects, single rater)"),
+        ("ICC2", "ICC(A,1) (two-way random effects, absolute agreement, single rater)"),
+        ("ICC3", "ICC(C,1) (two-way mixed effects, consistency, single rater)"),
+        ("ICC1k", "ICC(k) (one-way random effects, mean of k raters)"),
+        ("ICC2k", "ICC(A,k) (two-way random effects, absolute agreement, mean of k raters)"),
+        ("ICC3k", "ICC(C,k) (two-way mixed effects, consistency, mean of k raters)"),
+        ("ICCx", "assessed with ICCx and its 95% CI"),  # unknown forms are named as given, undescribed
+    ],
+)
+def test_biomarker_paragraph_names_the_icc_form_as_mcgraw_wong(form, described):
+    # names and models from stats.reliability.ICC_FORM_PARTS (McGraw & Wong 1996)
+    assert described in biomarker_methods_paragraph(BiomarkerFacts(icc_form=form))
 
 
 def test_biomarker_paragraph_without_optional_facts():

@@ -2,24 +2,23 @@
 
 import pandas as pd
 import pytest
+from conftest import LOGISTIC_PREDICTORS as PREDICTORS
+from conftest import load_reference
 
-from conftest import REFERENCE_DIR, load_reference
 from stsanalysis import InputError
-from stsanalysis.stats.logistic import logistic_regression
 from stsanalysis.stats.nomogram import Nomogram, pretty
 
-PREDICTORS = ["age", "size_cm", "t_stage", "margin"]
 RISK = (0.1, 0.3, 0.5, 0.7, 0.9)
 
 
 @pytest.fixture(scope="module")
-def cohort():
-    return pd.read_csv(REFERENCE_DIR / "logistic_data.csv")
+def cohort(logistic_cohort):
+    return logistic_cohort
 
 
 @pytest.fixture(scope="module")
-def model(cohort):
-    return logistic_regression(cohort, "high_grade", PREDICTORS)
+def model(logistic_model):
+    return logistic_model
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,5 +40,7 @@ def test_every_notebook_parameter_is_visible_to_papermill():
     for path in sorted((ROOT / "notebooks").rglob("*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
         cell = next(cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", []))
-        declared = [line.split(":", 1)[0].split("=", 1)[0].strip() for line in cell.source.splitlines() if line and not line.startswith("#")]
+        declared = [
+            line.split(":", 1)[0].split("=", 1)[0].strip() for line in cell.source.splitlines() if line and not line.startswith("#")
+        ]
         assert sorted(papermill.inspect_notebook(str(path))) == sorted(declared), path.name

@@ -3,34 +3,33 @@
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import LOGISTIC_PREDICTORS as PREDICTORS
 
-from conftest import REFERENCE_DIR
 from stsanalysis import InputError
 from stsanalysis.plotting.calibration import calibration_figure
 from stsanalysis.plotting.dca import decision_curve_figure
 from stsanalysis.plotting.forest import forest_figure
 from stsanalysis.plotting.nomogram import nomogram_figure
-from stsanalysis.stats.calibration import calibration_curve
+from stsanalysis.stats.calibration import calibration_curve, calibration_summary
 from stsanalysis.stats.decision_curve import decision_curve
-from stsanalysis.stats.logistic import logistic_regression, univariable_multivariable
+from stsanalysis.stats.logistic import logistic_regression
 from stsanalysis.stats.nomogram import Nomogram
-
-PREDICTORS = ["age", "size_cm", "t_stage", "margin"]
-
-
-@pytest.fixture(scope="module")
-def predictions():
-    return pd.read_csv(REFERENCE_DIR / "calibration_data.csv")
+from stsanalysis.stats.screening import univariable_multivariable
 
 
 @pytest.fixture(scope="module")
-def cohort():
-    return pd.read_csv(REFERENCE_DIR / "logistic_data.csv")
+def predictions(calibration_predictions):
+    return calibration_predictions
 
 
 @pytest.fixture(scope="module")
-def model(cohort):
-    return logistic_regression(cohort, "high_grade", PREDICTORS)
+def cohort(logistic_cohort):
+    return logistic_cohort
+
+
+@pytest.fixture(scope="module")
+def model(logistic_model):
+    return logistic_model
 
 
 def traces(figure, key, value):
@@ -38,7 +37,7 @@ def traces(figure, key, value):
 
 
 def test_calibration_figure_draws_the_curves(predictions):
-    figure = calibration_figure(predictions["y"], predictions["p"], n_boot=50, seed=1)
+    figure = calibration_figure(calibration_summary(predictions["y"], predictions["p"], n_boot=50, seed=1))
     loess = calibration_curve(predictions["y"], predictions["p"])
     (curve,) = traces(figure, "role", "loess")
     assert np.asarray(curve.y) == pytest.approx(loess["observed"].to_numpy())
@@ -46,7 +45,8 @@ def test_calibration_figure_draws_the_curves(predictions):
     assert list(ideal.x) == [0, 1] and list(ideal.y) == [0, 1]
     (grouped,) = traces(figure, "role", "grouped")
     assert np.asarray(grouped.y) == pytest.approx(
-        calibration_curve(predictions["y"], predictions["p"], method="grouped")["observed"].to_numpy())
+        calibration_curve(predictions["y"], predictions["p"], method="grouped")["observed"].to_numpy()
+    )
     (band,) = traces(figure, "role", "band")
     assert band.fill == "toself" and min(band.y) >= 0 and max(band.y) <= 1
     (events,) = traces(figure, "role", "histogram_events")
@@ -54,7 +54,22 @@ def test_calibration_figure_draws_the_curves(predictions):
     assert len(events.x) == predictions["y"].sum()
     assert -np.sum(nonevents.y) == (predictions["y"] == 0).sum()
     assert "Hosmer-Lemeshow p" in figure.layout.annotations[0].text
-    assert not traces(calibration_figure(predictions["y"], predictions["p"], n_boot=0), "role", "band")
+    assert not traces(calibration_figure(calibration_summary(predictions["y"], predictions["p"], n_boot=0, seed=None)), "role", "band")
+
+
+def test_calibration_figure_draws_the_summary_without_computing(predictions, monkeypatch):
+    summary = calibration_summary(predictions["y"], predictions["p"], groups=8, n_boot=20, seed=3)
+    for name in ("calibration_curve", "calibration_metrics", "hosmer_lemeshow"):
+        monkeypatch.setattr(f"stsanalysis.stats.calibration.{name}", None)
+    figure = calibration_figure(summary, name="Nomogram")
+    (band,) = traces(figure, "role", "band")
+    curve = summary.curve.dropna(subset=["ci_low", "ci_high"])
+    assert np.asarray(band.y[: len(curve)]) == pytest.approx(np.clip(curve["ci_high"].to_numpy(), 0, 1))
+    (grouped,) = traces(figure, "role", "grouped")
+    assert len(grouped.x) == len(summary.grouped) and grouped.name == "Grouped (8 risk groups)"
+    assert traces(figure, "role", "loess")[0].name == "Nomogram (lowess)"
+    with pytest.raises(InputError, match="CalibrationSummary"):
+        calibration_figure(predictions["y"])
 
 
 def test_decision_curve_figure(predictions):
@@ -87,7 +102,7 @@ def test_nomogram_figure_places_ticks_at_points(model, cohort):
     (risk,) = traces(figure, "axis", "Risk")
     stretch = 100 / nomogram.total_points_axis()[-1]
     assert np.asarray(risk.x) == pytest.approx(nomogram.risk_axis()["total_points"].to_numpy() * stretch)
-    assert nomogram.figure().to_dict()["data"] == figure.to_dict()["data"]
+    assert not hasattr(nomogram, "figure")  # statistics never import plotting: draw with nomogram_figure
 
 
 def test_forest_figure_of_a_model_and_of_the_screening_table(model, cohort):
@@ -95,8 +110,7 @@ def test_forest_figure_of_a_model_and_of_the_screening_table(model, cohort):
     (estimates,) = figure.data
     coefficients = model.coefficients.iloc[1:]
     assert np.asarray(estimates.x) == pytest.approx(coefficients["odds_ratio"].to_numpy())
-    assert np.asarray(estimates.error_x.array) == pytest.approx(
-        (coefficients["ci_high"] - coefficients["odds_ratio"]).to_numpy())
+    assert np.asarray(estimates.error_x.array) == pytest.approx((coefficients["ci_high"] - coefficients["odds_ratio"]).to_numpy())
     assert figure.layout.xaxis.type == "log"
     assert list(figure.layout.yaxis.ticktext) == coefficients["term"].tolist()
     screening = forest_figure(univariable_multivariable(cohort, "high_grade", PREDICTORS))

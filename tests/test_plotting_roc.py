@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import REFERENCE_DIR
+
 from stsanalysis import InputError, stats
 from stsanalysis.plotting.roc import roc_figure
 
@@ -54,7 +54,7 @@ def test_youden_marker_sits_on_the_cutoff():
 
 
 def test_band_is_the_bootstrap_band_and_reproducible():
-    figure = roc_figure(ROCS["model A"], ci_band=True, n_boot=300, seed=5)
+    figure = roc_figure(ROCS["model A"].with_band(300, seed=5))
     (band,) = traces(figure, "band")
     expected = ROCS["model A"].bootstrap_band(n_boot=300, seed=5, specificities=np.linspace(0, 1, 101))
     n = len(expected)
@@ -62,8 +62,19 @@ def test_band_is_the_bootstrap_band_and_reproducible():
     np.testing.assert_allclose(band.y[n:], expected["sensitivity_low"][::-1])
     np.testing.assert_allclose(band.x[:n], 1 - expected["specificity"])
     assert band.fill == "toself"
-    again = traces(roc_figure(ROCS["model A"], ci_band=True, n_boot=300, seed=5), "band")[0]
+    again = traces(roc_figure(ROCS["model A"].with_band(300, seed=5)), "band")[0]
     np.testing.assert_array_equal(band.y, again.y)
+
+
+def test_figure_draws_a_band_only_when_the_result_carries_one(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("roc_figure must not compute")
+
+    banded = {"model A": ROCS["model A"].with_band(100, seed=1), "model B": ROCS["model B"]}
+    monkeypatch.setattr(stats.RocResult, "bootstrap_band", refuse)
+    figure = roc_figure(banded)
+    assert [trace.meta["model"] for trace in traces(figure, "band")] == ["model A"]
+    assert traces(roc_figure(ROCS), "band") == []
 
 
 def test_reference_diagonal_square_axes_and_title():

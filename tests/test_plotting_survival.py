@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import REFERENCE_DIR, load_reference
+
 from stsanalysis import InputError, stats
 from stsanalysis.plotting import km_figure
 
@@ -80,8 +80,7 @@ def test_logrank_p_is_annotated_only_when_given(lung_km):
     assert figure.layout.title.text == "Overall survival by sex"
     peto = stats.logrank_test(LUNG["time"], LUNG["event"], LUNG["sex"], rho=1)
     assert peto.p < 0.001
-    assert "Peto-Peto p < 0.001" in [
-        annotation.text for annotation in km_figure(lung_km, logrank=peto).layout.annotations]
+    assert "Peto-Peto p < 0.001" in [annotation.text for annotation in km_figure(lung_km, logrank=peto).layout.annotations]
     assert not any("p =" in annotation.text for annotation in km_figure(lung_km).layout.annotations)
 
 

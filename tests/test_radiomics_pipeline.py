@@ -41,9 +41,7 @@ SCANNER = pd.concat([SCANNER_TRAIN, SCANNER_VALID])
 
 
 def _pipeline(**keywords):
-    return make_radiomics_pipeline(
-        k=6, batch_labels=SCANNER, cv=3, random_state=0, **{"lambda_rule": "min", **keywords}
-    )
+    return make_radiomics_pipeline(k=6, batch_labels=SCANNER, cv=3, random_state=0, **{"lambda_rule": "min", **keywords})
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +74,7 @@ def test_the_chain_equals_its_steps_fitted_by_hand(fitted):
 def test_validation_is_transformed_without_any_fit(fitted):
     before = copy.deepcopy(fitted)
     classes = {type(step) for _, step in fitted.steps}
-    patches = [mock.patch.object(cls, "fit", side_effect=AssertionError(f"{cls.__name__}.fit called"))
-               for cls in classes]
+    patches = [mock.patch.object(cls, "fit", side_effect=AssertionError(f"{cls.__name__}.fit called")) for cls in classes]
     for patch in patches:
         patch.start()
     try:
@@ -129,11 +126,16 @@ def test_signature_features_widens_by_sequence():
     long.attrs = {"errors": pd.DataFrame(), "provenance": {"params": {}}}
     wide = signature_features(long, ["T2FS", "T1"])
     assert list(wide.columns) == [
-        "T2FS_original_firstorder_Mean", "T2FS_original_glcm_Contrast",
-        "T1_original_firstorder_Mean", "T1_original_glcm_Contrast",
+        "T2FS_original_firstorder_Mean",
+        "T2FS_original_glcm_Contrast",
+        "T1_original_firstorder_Mean",
+        "T1_original_glcm_Contrast",
     ]
     assert wide.loc["P2"].tolist() == [4.0, 8.0, 3.0, 7.0]
-    assert signature_features(long, "T1").columns.tolist() == ["T1_original_firstorder_Mean", "T1_original_glcm_Contrast"]
+    assert signature_features(long, "T1").columns.tolist() == [
+        "T1_original_firstorder_Mean",
+        "T1_original_glcm_Contrast",
+    ]
     with pytest.raises(InputError, match=r"Sequence\(s\) \['DWI'\] not in the features"):
         signature_features(long, ["DWI"])
     with pytest.raises(InputError, match="needs a 'sequence' index level"):

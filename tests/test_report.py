@@ -5,21 +5,20 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from html import escape as html_escape
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from html import escape as html_escape
-
 from stsanalysis import stats
 from stsanalysis.data.demo import make_biomarker_demo
 from stsanalysis.data.io import read_cohort
-from stsanalysis.report.formatting import format_estimate, format_number
-from stsanalysis.studies.biomarker import prepare_biomarker_data
 from stsanalysis.files import sha256_file
 from stsanalysis.report.build import table_of_contents
+from stsanalysis.report.formatting import format_estimate, format_number
+from stsanalysis.studies.biomarker import prepare_biomarker_data
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +57,16 @@ def test_report_has_sections_toc_and_provenance(biomarker_report):
     assert 'id="table-of-contents"' in html and 'id="report-footer"' in html
     assert "Software versions" in html and "Random seeds" in html
     assert sha256_file(cohort) in html  # input hash in the provenance section
-    for caption in ("Table 1. Cohort (n = 32)", "Table 1b.", "Table 2.", "Table 3a.", "Table 3b.", "Table 4.", "Table 5.", "Table 6."):
+    for caption in (
+        "Table 1. Cohort (n = 32)",
+        "Table 1b.",
+        "Table 2.",
+        "Table 3a.",
+        "Table 3b.",
+        "Table 4.",
+        "Table 5.",
+        "Table 6.",
+    ):
         assert f"<caption>{caption}" in html, caption
     assert html.count("Plotly.newPlot") == 3  # box plots and two ROC figures
 
@@ -138,7 +146,10 @@ def test_failing_notebook_leaves_no_report(tmp_path):
     [
         ("notebook: biomarker_study\nparameterz: {}\n", "unknown key(s) ['parameterz']"),
         ("notebook: biomarker_study\nparameters: {readr: mean}\n", "unknown parameter(s) ['readr']"),
-        ("notebook: biomarker_study\nparameters: {high_grade_from: two}\n", "'high_grade_from' must be of type int; got str"),
+        (
+            "notebook: biomarker_study\nparameters: {high_grade_from: two}\n",
+            "'high_grade_from' must be of type int; got str",
+        ),
         ("notebook: biomarker_study\nname: [a, b]\n", "'name' must be of type str; got list"),
         ("name: x\n", "the key 'notebook' is required"),
         ("notebook: no_such_notebook\n", "Notebook 'no_such_notebook' not found"),
@@ -182,8 +193,7 @@ def test_renamed_cohort_runs_through_a_config_alone(tmp_path, biomarker_report):
     make_biomarker_demo().rename(columns=RENAMED).to_excel(tmp_path / "our cohort.xlsx", index=False)
     mapping = "\n".join(f"    {design}: {user!r}" for design, user in RENAMED.items())
     (tmp_path / "study.yaml").write_text(
-        "notebook: biomarker_study\nname: our_study\nparameters:\n"
-        f"  cohort_path: our cohort.xlsx\n  columns:\n{mapping}\n"
+        f"notebook: biomarker_study\nname: our_study\nparameters:\n  cohort_path: our cohort.xlsx\n  columns:\n{mapping}\n"
     )
     result = run_cli("report", "--config", str(tmp_path / "study.yaml"), "--output", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr

@@ -42,8 +42,21 @@ SECTIONS = [
     "Provenance",
 ]
 #: design name -> the renamed copy's column
-CLINICAL_NAMES = {"patient_id": "Study ID", "centre": "Site", "scanner": "MR system", "grade": "FNCLCC grade", "pfs_months": "PFS (months)", "pfs_event": "Progression"}
-CASE_NAMES = {"patient_id": "Study ID", "sequence": "Series", "reader": "Observer", "image": "Image file", "mask": "Mask file"}
+CLINICAL_NAMES = {
+    "patient_id": "Study ID",
+    "centre": "Site",
+    "scanner": "MR system",
+    "grade": "FNCLCC grade",
+    "pfs_months": "PFS (months)",
+    "pfs_event": "Progression",
+}
+CASE_NAMES = {
+    "patient_id": "Study ID",
+    "sequence": "Series",
+    "reader": "Observer",
+    "image": "Image file",
+    "mask": "Mask file",
+}
 SMALL_PRESET = {"preset": "mri_t1", "imageType": {"Original": {}}, "featureClass": {"firstorder": [], "glcm": []}}
 
 
@@ -70,8 +83,21 @@ def design_b(tmp_path_factory):
         },
     }
     (folder / "study.yaml").write_text(yaml.safe_dump(config))
-    result = subprocess.run([sys.executable, "-m", "stsanalysis", "report", "--config", str(folder / "study.yaml"), "--output", str(folder / "out")],
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stsanalysis",
+            "report",
+            "--config",
+            str(folder / "study.yaml"),
+            "--output",
+            str(folder / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr
     return folder / "out" / "design_b.html", pd.read_csv(demo.clinical)
 
@@ -93,13 +119,20 @@ def test_numbers_that_need_no_radiomics_equal_direct_calls(design_b):
     html, clinical = design_b[0].read_text(), design_b[1]
     clinical["high_grade"] = (clinical["grade"] >= 3).astype(int)
     training = clinical[clinical["centre"] == 1]
-    screen = stats.univariable_multivariable(training, "high_grade", ["age", "sex", "t_stage", "margin", "depth", "size_cm", "necrosis", "peritumoral_oedema"])
+    screen = stats.univariable_multivariable(
+        training,
+        "high_grade",
+        ["age", "sex", "t_stage", "margin", "depth", "size_cm", "necrosis", "peritumoral_oedema"],
+    )
     factors = list(screen.attrs["retained"])
     assert f"Clinical model factors: {', '.join(factors)}." in html
     model = stats.logistic_regression(training, "high_grade", factors)
     validation = clinical[clinical["centre"] == 2]
     result = stats.roc(validation["high_grade"], model.predict(validation), direction="<")
-    assert re.search(rf"Clinical model</td><td>validation</td><td>{re.escape(format_estimate(result.auc, result.ci_low, result.ci_high))}</td>", html)
+    assert re.search(
+        rf"Clinical model</td><td>validation</td><td>{re.escape(format_estimate(result.auc, result.ci_low, result.ci_high))}</td>",
+        html,
+    )
 
     ajcc = survival_study.ajcc_ordinal(validation["ajcc_stage"])
     c_index = stats.concordance_index(validation["pfs_months"], validation["pfs_event"], ajcc)
@@ -116,8 +149,22 @@ def test_design_b_report_opens_offline_with_every_figure(design_b, offline_page,
 
 def test_extract_command_writes_the_feature_table_from_a_config(design_b):
     folder = design_b[0].parents[1]
-    result = subprocess.run([sys.executable, "-m", "stsanalysis", "extract", "--config", str(folder / "study.yaml"), "--quiet", "--output", str(folder / "features.csv")],
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stsanalysis",
+            "extract",
+            "--config",
+            str(folder / "study.yaml"),
+            "--quiet",
+            "--output",
+            str(folder / "features.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
     features = pd.read_csv(folder / "features.csv", index_col=["patient_id", "sequence", "reader"])
     assert len(features) == 2 * (180 + 2 * 40)  # both sequences: reader 1 for all, reader 2 and repeat for 40

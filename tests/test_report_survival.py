@@ -13,6 +13,7 @@ from stsanalysis.data.demo import make_radiomics_clinical
 from stsanalysis.report.build import table_of_contents
 from stsanalysis.report.formatting import format_number
 from stsanalysis.studies import survival as study
+from stsanalysis.studies.split import split_sets
 
 pytestmark = pytest.mark.slow
 
@@ -32,9 +33,21 @@ def survival_report(tmp_path_factory):
     clinical = make_radiomics_clinical()
     clinical.to_csv(folder / "clinical.csv", index=False)
     result = subprocess.run(
-        [sys.executable, "-m", "stsanalysis", "report", "--notebook", "survival_analysis",
-         "-p", f"clinical_path={folder / 'clinical.csv'}", "--output", str(folder / "out")],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "stsanalysis",
+            "report",
+            "--notebook",
+            "survival_analysis",
+            "-p",
+            f"clinical_path={folder / 'clinical.csv'}",
+            "--output",
+            str(folder / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr
     return (folder / "out" / "survival_analysis.html").read_text(), clinical
@@ -52,7 +65,7 @@ def test_numbers_equal_direct_calls(survival_report):
     logrank = stats.logrank_test(clinical["pfs_months"], clinical["pfs_event"], grade)
     assert f"log-rank χ² = {logrank.statistic:.2f}, df = 2" in html
 
-    sets = study.split_sets(clinical, "centre", 1)
+    sets = split_sets(clinical, "centre", 1)
     validation = (sets == "validation").to_numpy()
     ajcc = study.ajcc_ordinal(clinical["ajcc_stage"])
     c_ajcc = stats.concordance_index(clinical["pfs_months"][validation], clinical["pfs_event"][validation], ajcc[validation])

@@ -14,8 +14,13 @@ from stsanalysis.radiomics.selection import CorrelationFilter, MRMRSelector, Rel
 RNG = np.random.default_rng(11)
 PATIENTS = [f"P{i:02d}" for i in range(40)]
 # 3 reliable and 2 unreliable T1 features, 2 reliable and 1 unreliable T2FS features
-RELIABLE = ["T1_original_firstorder_Mean", "T1_original_glcm_Contrast", "T1_wavelet-LLH_glcm_Idm",
-            "T2FS_original_shape_Sphericity", "T2FS_original_glcm_Contrast"]
+RELIABLE = [
+    "T1_original_firstorder_Mean",
+    "T1_original_glcm_Contrast",
+    "T1_wavelet-LLH_glcm_Idm",
+    "T2FS_original_shape_Sphericity",
+    "T2FS_original_glcm_Contrast",
+]
 UNRELIABLE = ["T1_original_glcm_Correlation", "T1_wavelet-HHH_glszm_ZoneEntropy", "T2FS_original_ngtdm_Busyness"]
 
 
@@ -70,8 +75,12 @@ def test_reliability_report_counts_per_sequence_and_class():
     assert list(report.columns) == ["sequence", "feature_class", "n_features", "n_kept", "proportion_kept"]
     # T1: firstorder, glcm, glszm; T2FS: glcm, ngtdm, shape
     assert report[["sequence", "feature_class"]].values.tolist() == [
-        ["T1", "firstorder"], ["T1", "glcm"], ["T1", "glszm"],
-        ["T2FS", "glcm"], ["T2FS", "ngtdm"], ["T2FS", "shape"],
+        ["T1", "firstorder"],
+        ["T1", "glcm"],
+        ["T1", "glszm"],
+        ["T2FS", "glcm"],
+        ["T2FS", "ngtdm"],
+        ["T2FS", "shape"],
     ]
 
 

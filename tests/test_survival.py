@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REFERENCE_DIR, load_reference
 from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.utils import concordance_index as lifelines_concordance_index
 
-from conftest import REFERENCE_DIR, load_reference
 from stsanalysis import InputError, stats
 from stsanalysis.stats.survival import SurvivalWarning
 
@@ -38,8 +38,9 @@ def assert_matches_r(actual, expected, rel):
 
 def fit_km(key, conf_type="log", conf_level=0.95):
     data, group = KM_DATA[key]
-    return stats.kaplan_meier(data["time"], data["event"], None if group is None else data[group],
-                              conf_type=conf_type, conf_level=conf_level)
+    return stats.kaplan_meier(
+        data["time"], data["event"], None if group is None else data[group], conf_type=conf_type, conf_level=conf_level
+    )
 
 
 # --- Kaplan-Meier ---------------------------------------------------------------------------
@@ -102,8 +103,10 @@ def test_survival_at_matches_summary_times(key, conf_type):
 
 @pytest.mark.parametrize(
     ("key", "reference", "times"),
-    [("km_lung_sex", "risk_table_lung_sex", [0, 250, 500, 750, 1000]),
-     ("km_hand", "risk_table_hand", [0, 3, 6, 9, 12])],
+    [
+        ("km_lung_sex", "risk_table_lung_sex", [0, 250, 500, 750, 1000]),
+        ("km_hand", "risk_table_hand", [0, 3, 6, 9, 12]),
+    ],
 )
 def test_at_risk_matches_survminer_risk_table(key, reference, times):
     # R: summary(fit, times, extend = TRUE): n.risk, cumsum(n.event), cumsum(n.censor)
@@ -154,12 +157,10 @@ def test_logrank_matches_survdiff(key, rho):
         assert_matches_r(table[column], expected[column], rel=1e-9)
     observed, expected_count = r_values(expected["observed"]), r_values(expected["expected"])
     assert_matches_r(table["oe_squared_over_e"], (observed - expected_count) ** 2 / expected_count, rel=1e-9)
-    assert_matches_r(table["oe_squared_over_v"], (observed - expected_count) ** 2 / r_values(expected["variance"]),
-                     rel=1e-9)
+    assert_matches_r(table["oe_squared_over_v"], (observed - expected_count) ** 2 / r_values(expected["variance"]), rel=1e-9)
 
 
-@pytest.mark.parametrize(("key", "rho", "method"), [("pairwise_lung_ecog_rho0_BH", 0, "BH"),
-                                                     ("pairwise_lung_ecog_rho1_holm", 1, "holm")])
+@pytest.mark.parametrize(("key", "rho", "method"), [("pairwise_lung_ecog_rho0_BH", 0, "BH"), ("pairwise_lung_ecog_rho1_holm", 1, "holm")])
 def test_pairwise_logrank_matches_survdiff_on_pairs(key, rho, method):
     # R (survminer::pairwise_survdiff by hand): survdiff on each pair's subset, p.adjust(method)
     expected = REFERENCE[key]
@@ -187,8 +188,7 @@ def test_cox_regression_matches_coxph(key, ties):
         assert_matches_r(result.coefficients[column], expected[column], rel=1e-6)
     assert_matches_r(result.coefficients["hazard_ratio"], np.exp(r_values(expected["coef"])), rel=1e-6)
     # R: fit$loglik (null, fitted)
-    assert_matches_r([result.log_likelihood_null, result.log_likelihood],
-                     [expected["loglik_null"], expected["loglik"]], rel=1e-9)
+    assert_matches_r([result.log_likelihood_null, result.log_likelihood], [expected["loglik_null"], expected["loglik"]], rel=1e-9)
     # R: summary(fit)$logtest, fit$wald.test with summary's df and p, summary(fit)$sctest
     assert_matches_r([result.lr_statistic, result.lr_df, result.lr_p], expected["lr"], rel=1e-6)
     assert_matches_r([result.wald_statistic, result.wald_df, result.wald_p], expected["wald"], rel=1e-6)
@@ -214,8 +214,7 @@ def test_efron_fit_agrees_with_lifelines():
     # lifelines' CoxPHFitter also uses Efron's ties, but its default stopping rule leaves the
     # lung coefficients ~4e-6 (relative) from coxph's; at a tight precision all three agree.
     covariates = ["age", "sex", "ph_ecog"]
-    lifelines_fit = CoxPHFitter().fit(LUNG[["time", "event", *covariates]], "time", "event",
-                                      fit_options={"precision": 1e-12})
+    lifelines_fit = CoxPHFitter().fit(LUNG[["time", "event", *covariates]], "time", "event", fit_options={"precision": 1e-12})
     ours = stats.cox_regression(LUNG, "time", "event", covariates)
     assert_matches_r(ours.coefficients["coef"], lifelines_fit.params_.to_numpy(), rel=1e-6)
     assert ours.log_likelihood == pytest.approx(lifelines_fit.log_likelihood_, rel=1e-9)
@@ -300,7 +299,8 @@ CALLS = {
     "logrank_test": lambda time, event: stats.logrank_test(time, event, ["a", "b", "a"]),
     "concordance_index": lambda time, event: stats.concordance_index(time, event, [1, 2, 3]),
     "cox_regression": lambda time, event: stats.cox_regression(
-        pd.DataFrame({"time": time, "event": event, "x": [1.0, 2.0, 0.5]}), "time", "event", ["x"]),
+        pd.DataFrame({"time": time, "event": event, "x": [1.0, 2.0, 0.5]}), "time", "event", ["x"]
+    ),
 }
 
 

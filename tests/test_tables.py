@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import REFERENCE_DIR, load_reference
+
 from stsanalysis import InputError
 from stsanalysis.stats.reliability import DroppedTargetsWarning
 from stsanalysis.stats.tables import (
@@ -124,9 +124,7 @@ def test_group_comparison_table_matches_r():
         assert table.loc[parameter, "statistic_name"] == name
         assert table.loc[parameter, "statistic"] == pytest.approx(expected["statistic"], rel=1e-9)
         assert table.loc[parameter, "p"] == pytest.approx(expected["p"], rel=1e-9)
-        assert [table.loc[parameter, "shapiro_p_1"], table.loc[parameter, "shapiro_p_2"]] == pytest.approx(
-            expected["shapiro"], rel=1e-6
-        )
+        assert [table.loc[parameter, "shapiro_p_1"], table.loc[parameter, "shapiro_p_2"]] == pytest.approx(expected["shapiro"], rel=1e-6)
     assert table.loc["ki67", ["group_1", "group_2", "n_1", "n_2"]].tolist() == ["high", "low", 22, 10]
     low_ki67 = COHORT.loc[COHORT.high_grade == "low", "ki67"]
     assert table.loc["ki67", "median_2"] == low_ki67.median()

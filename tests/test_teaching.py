@@ -11,13 +11,13 @@ from stsanalysis import InputError, stats
 from stsanalysis.plotting.texture import feature_comparison_figure, feature_icc_figure, pca_figure, phantom_figure
 from stsanalysis.teaching import (
     APPROACHES,
-    before_after,
     OVERCONFIDENT,
     OVERESTIMATING,
     PHANTOM_PATTERNS,
     TEST,
     TRAINING,
     WELL_CALIBRATED,
+    before_after,
     class_summary,
     compare_features,
     cross_validated_predictions,
@@ -142,9 +142,7 @@ def test_glrlm_run_percentage_of_stripes():
 
 
 def test_compare_features_flags_only_equal_values():
-    features = pd.DataFrame(
-        {"original_firstorder_Mean": [1.0, 1.0 + 1e-13], "original_glcm_Contrast": [0.5, 0.75]}, index=["a", "b"]
-    )
+    features = pd.DataFrame({"original_firstorder_Mean": [1.0, 1.0 + 1e-13], "original_glcm_Contrast": [0.5, 0.75]}, index=["a", "b"])
     table = compare_features(features)
     assert table["identical"].tolist() == [True, False]
     assert table[["feature_class", "feature"]].values.tolist() == [["firstorder", "Mean"], ["glcm", "Contrast"]]
@@ -331,7 +329,10 @@ def test_preprocessing_settings_cross_discretisation_and_grid():
         "bin count 32, 1 mm isotropic",
     ]
     assert settings["bin count 32, 1 mm isotropic"]["setting"] == {
-        "binCount": 32, "resampledPixelSpacing": [1.0, 1.0, 1.0], "interpolator": "sitkBSpline", "label": 1,
+        "binCount": 32,
+        "resampledPixelSpacing": [1.0, 1.0, 1.0],
+        "interpolator": "sitkBSpline",
+        "label": 1,
     }
     assert settings["bin width 25, native"]["setting"] == {"binWidth": 25, "label": 1}
 
@@ -457,7 +458,11 @@ def test_resegmented_demo_cases_draws_patients_read_twice(demo_cases, tmp_path):
 
 
 def test_extract_readings_and_icc_summaries_agree_with_the_statistics(demo_cases):
-    params = {"imageType": {"Original": {}}, "featureClass": {"firstorder": ["Mean", "Maximum"]}, "setting": {"binCount": 16}}
+    params = {
+        "imageType": {"Original": {}},
+        "featureClass": {"firstorder": ["Mean", "Maximum"]},
+        "setting": {"binCount": 16},
+    }
     readings = extract_readings(demo_cases, params)
     assert list(readings) == ["reader1", "reader2"]
     reference = readings.pop("reader1")
@@ -522,7 +527,7 @@ def test_icc_and_pca_figures(scanner_data):
     )
     figure = feature_icc_figure(iccs, threshold=0.75)
     assert len(figure.data) == 4  # 2 readings x 2 classes
-    assert list(figure.data[0].y) == [0.7] and figure.data[0].name == "Shape"  # classes in pyradiomics order
+    assert list(figure.data[0].y) == [0.7] and figure.data[0].name == "Shape (3D)"  # classes in pyradiomics order
     assert list(figure.data[3].y) == [0.8, 0.6]  # the undefined ICC is left out
     scores = principal_components(scanner_data.features)
     pca = pca_figure({"before": scores}, groups=scanner_data.patients["scanner"], symbols=scanner_data.patients["set"])

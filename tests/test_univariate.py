@@ -7,16 +7,14 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REFERENCE_DIR, load_reference
 from scipy import stats as sps
 from scipy.special import gammaln
 
-from conftest import REFERENCE_DIR, load_reference
 from stsanalysis import InputError
+from stsanalysis.stats.contingency import chi_square, contingency_test, fisher_exact
 from stsanalysis.stats.univariate import (
-    chi_square,
     compare_groups,
-    contingency_test,
-    fisher_exact,
     mann_whitney,
     shapiro,
     summary_statistics,
@@ -25,8 +23,16 @@ from stsanalysis.stats.univariate import (
 
 REFERENCE = load_reference("stats_univariate")
 TABLES = [
-    "small_2x2", "tea_2x2", "zero_2x2", "medium_2x2", "grade_2x4", "large_2x4",
-    "table_3x3", "table_3x4", "subtype_2x6", "sparse_3x7",
+    "small_2x2",
+    "tea_2x2",
+    "zero_2x2",
+    "medium_2x2",
+    "grade_2x4",
+    "large_2x4",
+    "table_3x3",
+    "table_3x4",
+    "subtype_2x6",
+    "sparse_3x7",
 ]
 
 
@@ -115,9 +121,7 @@ def test_compare_groups_chooses_by_shapiro_wilk(data, test, statistic_name):
     assert summaries.loc["high", "shapiro_p"] == pytest.approx(expected["shapiro_x"][1], rel=1e-6)
     for level, sample in [("high", high), ("low", low)]:
         # R: quantile(x, c(.25, .5, .75), type = 7); sd(x)
-        assert summaries.loc[level, ["p25", "median", "p75"]].tolist() == pytest.approx(
-            expected["quantile_type7"][level], rel=1e-12
-        )
+        assert summaries.loc[level, ["p25", "median", "p75"]].tolist() == pytest.approx(expected["quantile_type7"][level], rel=1e-12)
         assert summaries.loc[level, "sd"] == pytest.approx(expected["sd"][level], rel=1e-12)
         assert summaries.loc[level, "mean"] == pytest.approx(sample.mean(), rel=1e-12)
 
@@ -268,8 +272,7 @@ def brute_force_fisher_p(table: np.ndarray) -> float:
 
     def probability(columns_major):
         cells = np.array(columns_major).T
-        log_p = (gammaln(rows + 1).sum() + gammaln(columns + 1).sum() - gammaln(table.sum() + 1)
-                 - gammaln(cells + 1).sum())
+        log_p = gammaln(rows + 1).sum() + gammaln(columns + 1).sum() - gammaln(table.sum() + 1) - gammaln(cells + 1).sum()
         return np.exp(log_p)
 
     observed = probability(table.T.tolist())

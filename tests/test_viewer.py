@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import SimpleITK as sitk
+from conftest import write_dicom_series
 
 from stsanalysis import InputError, stats
 from stsanalysis.viewer import (
@@ -144,8 +145,15 @@ def features():
         for reader, patients in (("reader1", range(6)), ("reader2", range(5))):
             for index in patients:
                 noise = rng.normal(0, 0.5, 2)
-                rows.append({"patient_id": f"P{index + 1}", "sequence": sequence, "reader": reader,
-                             "f_mean": true[index, 0] + noise[0], "f_range": true[index, 1] + noise[1]})
+                rows.append(
+                    {
+                        "patient_id": f"P{index + 1}",
+                        "sequence": sequence,
+                        "reader": reader,
+                        "f_mean": true[index, 0] + noise[0],
+                        "f_range": true[index, 1] + noise[1],
+                    }
+                )
     return pd.DataFrame(rows).set_index(["patient_id", "sequence", "reader"])
 
 
@@ -159,12 +167,17 @@ def test_cohort_feature_table_adds_reader1_features_per_sequence(clinical, featu
 def test_reliability_icc_is_icc2_of_the_shared_patients(features):
     table = reliability_icc(features)
     assert table[["sequence", "feature"]].values.tolist() == [
-        ["T1", "f_mean"], ["T1", "f_range"], ["FS-T2", "f_mean"], ["FS-T2", "f_range"]
+        ["T1", "f_mean"],
+        ["T1", "f_range"],
+        ["FS-T2", "f_mean"],
+        ["FS-T2", "f_range"],
     ]
-    ratings = np.column_stack([
-        features.xs(("T1", reader), level=("sequence", "reader")).loc[[f"P{i}" for i in range(1, 6)], "f_mean"]
-        for reader in ("reader1", "reader2")
-    ])
+    ratings = np.column_stack(
+        [
+            features.xs(("T1", reader), level=("sequence", "reader")).loc[[f"P{i}" for i in range(1, 6)], "f_mean"]
+            for reader in ("reader1", "reader2")
+        ]
+    )
     # stats.icc follows psych::ICC(x, lmer = FALSE) (tests/test_reliability.py)
     assert table.loc[0, "icc"] == pytest.approx(stats.icc(ratings).loc["ICC2", "icc"], rel=1e-9)
 
@@ -189,7 +202,15 @@ def cohort_folder(tmp_path, clinical):
             image = (rng.normal(500, 50, (3, 6, 6)) + 300.0 * readers["reader1"]).astype(np.int16)
             sitk.WriteImage(sitk_image(image), str(tmp_path / "images" / f"{patient}_{sequence}.nii.gz"))
             for reader in readers:
-                rows.append((patient, sequence, reader, f"images/{patient}_{sequence}.nii.gz", f"masks/{patient}_{reader}.nii.gz"))
+                rows.append(
+                    (
+                        patient,
+                        sequence,
+                        reader,
+                        f"images/{patient}_{sequence}.nii.gz",
+                        f"masks/{patient}_{reader}.nii.gz",
+                    )
+                )
     pd.DataFrame(rows, columns=["patient_id", "sequence", "reader", "image", "mask"]).to_csv(tmp_path / "cases.csv", index=False)
     clinical.to_csv(tmp_path / "clinical.csv", index=False)
     return tmp_path
@@ -222,6 +243,25 @@ def test_reader_agreement_table_compares_each_patient_once(cohort_folder):
     assert summary.loc["sd", "dice"] == pytest.approx(0.0, abs=1e-15)
     with pytest.raises(InputError, match="reader3"):
         reader_agreement_table(data.cases, data.base_dir, reader_b="reader3")
+
+
+def test_explorer_opens_a_dicom_series_folder_as_extraction_does(cohort_folder):
+    # the explorer reads images with radiomics.images.read_image, the reader of extract_features
+    nifti = sitk.ReadImage(str(cohort_folder / "images" / "P2_T1.nii.gz"))
+    write_dicom_series(nifti, cohort_folder / "images" / "P2_T1_dicom")
+    cases = pd.read_csv(cohort_folder / "cases.csv")
+    cases.loc[(cases["patient_id"] == "P2") & (cases["sequence"] == "T1"), "image"] = "images/P2_T1_dicom"
+    cases.to_csv(cohort_folder / "cases.csv", index=False)
+
+    data = load_explorer_data(cohort_folder)
+    explorer = CohortExplorer(data.clinical, data.cases, data.base_dir, backend="plotly", patient_id="P2")
+    expected = sitk.GetArrayFromImage(nifti)
+    figure = explorer.viewers["T1"]
+    np.testing.assert_array_equal(figure.data[0].z, expected[1])  # opens on the mask's largest slice
+    explorer.slice.value = 0
+    np.testing.assert_array_equal(figure.data[0].z, expected[0])
+    reader_1_view = explorer.reader_views.children[0]
+    np.testing.assert_array_equal(reader_1_view.data[0].z, expected[1])
 
 
 # --------------------------------------------------------------------------- figures and widgets

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import REFERENCE_DIR
 
 from stsanalysis.stats.logistic import logistic_regression
 from stsanalysis.stats.nomogram import Nomogram
@@ -12,9 +11,8 @@ from stsanalysis.viewer import NomogramCalculator
 
 
 @pytest.fixture(scope="module")
-def nomogram():
-    cohort = pd.read_csv(REFERENCE_DIR / "logistic_data.csv")
-    return Nomogram(logistic_regression(cohort, "high_grade", ["age", "margin"]), cohort)
+def nomogram(logistic_cohort):
+    return Nomogram(logistic_regression(logistic_cohort, "high_grade", ["age", "margin"]), logistic_cohort)
 
 
 def test_form_has_a_slider_for_numbers_and_a_dropdown_for_levels(nomogram):

@@ -186,10 +186,7 @@ def _smooth_field(rng: np.random.Generator, shape: tuple[int, ...], sigma_mm: fl
 
 def _physical_grid() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Voxel-centre coordinates in mm (z, y, x order), centred on the volume."""
-    axes = [
-        (np.arange(size) - (size - 1) / 2.0) * spacing
-        for size, spacing in zip(IMAGE_SIZE[::-1], IMAGE_SPACING[::-1])
-    ]
+    axes = [(np.arange(size) - (size - 1) / 2.0) * spacing for size, spacing in zip(IMAGE_SIZE[::-1], IMAGE_SPACING[::-1])]
     return np.meshgrid(*axes, indexing="ij")
 
 
@@ -197,9 +194,7 @@ def _tumour_mask(rng: np.random.Generator, radii_mm: np.ndarray, centre_mm: np.n
     """An ellipsoid whose surface is perturbed by a smooth random field (a drawn outline)."""
     z, y, x = _physical_grid()
     distance = np.sqrt(
-        ((x - centre_mm[0]) / radii_mm[0]) ** 2
-        + ((y - centre_mm[1]) / radii_mm[1]) ** 2
-        + ((z - centre_mm[2]) / radii_mm[2]) ** 2
+        ((x - centre_mm[0]) / radii_mm[0]) ** 2 + ((y - centre_mm[1]) / radii_mm[1]) ** 2 + ((z - centre_mm[2]) / radii_mm[2]) ** 2
     )
     wobble = _smooth_field(rng, distance.shape, sigma_mm=4.0) * roughness
     return (distance < 1.0 + wobble).astype(np.uint8)
@@ -283,9 +278,7 @@ def make_radiomics_demo(
     (directory / "images").mkdir(parents=True, exist_ok=True)
     (directory / "masks").mkdir(parents=True, exist_ok=True)
     clinical = make_radiomics_clinical(seed)
-    resegmented = set(
-        np.random.default_rng([seed, 3]).choice(clinical["patient_id"], size=n_resegmented, replace=False)
-    )
+    resegmented = set(np.random.default_rng([seed, 3]).choice(clinical["patient_id"], size=n_resegmented, replace=False))
 
     rows = []
     for index, patient in enumerate(tqdm(clinical.itertuples(), total=len(clinical), disable=not progress, desc="demo images")):
@@ -297,14 +290,26 @@ def make_radiomics_demo(
         )
         readers = {"reader1": _tumour_mask(rng, anatomy.radii_mm, anatomy.centre_mm, roughness=0.06)}
         if patient.patient_id in resegmented:
-            readers["reader2"] = _tumour_mask(rng, anatomy.radii_mm * rng.uniform(0.96, 1.04, 3), anatomy.centre_mm + rng.normal(0, 0.4, 3), 0.08)
-            readers["reader1_repeat"] = _tumour_mask(rng, anatomy.radii_mm * rng.uniform(0.98, 1.02, 3), anatomy.centre_mm + rng.normal(0, 0.25, 3), 0.07)
+            readers["reader2"] = _tumour_mask(
+                rng, anatomy.radii_mm * rng.uniform(0.96, 1.04, 3), anatomy.centre_mm + rng.normal(0, 0.4, 3), 0.08
+            )
+            readers["reader1_repeat"] = _tumour_mask(
+                rng, anatomy.radii_mm * rng.uniform(0.98, 1.02, 3), anatomy.centre_mm + rng.normal(0, 0.25, 3), 0.07
+            )
         images = _patient_images(rng, anatomy, readers["reader1"], patient.high_grade, SCANNERS[patient.scanner])
         for sequence, volume in images.items():
             image_path = Path("images") / f"{patient.patient_id}_{sequence}.nii.gz"
             _write_nifti(volume, directory / image_path)
             for reader in readers:
-                rows.append((patient.patient_id, sequence, reader, image_path.as_posix(), f"masks/{patient.patient_id}_{reader}.nii.gz"))
+                rows.append(
+                    (
+                        patient.patient_id,
+                        sequence,
+                        reader,
+                        image_path.as_posix(),
+                        f"masks/{patient.patient_id}_{reader}.nii.gz",
+                    )
+                )
         for reader, mask in readers.items():
             _write_nifti(mask, directory / "masks" / f"{patient.patient_id}_{reader}.nii.gz")
 
@@ -349,7 +354,11 @@ def _manifest_is_current(manifest_path: Path, seed: int) -> bool:
         manifest = json.loads(manifest_path.read_text())
     except (OSError, ValueError):
         return False
-    if (manifest.get("seed"), manifest.get("stsanalysis_version"), manifest.get("generator_sha256")) != (seed, __version__, sha256_file(__file__)):
+    if (manifest.get("seed"), manifest.get("stsanalysis_version"), manifest.get("generator_sha256")) != (
+        seed,
+        __version__,
+        sha256_file(__file__),
+    ):
         return False
     directory = manifest_path.parent
     return all((directory / name).is_file() for name in manifest.get("files", {}))

@@ -69,10 +69,7 @@ def read_cohort(
         raise InputError(f"Cohort file '{path}' does not exist (working directory: {Path.cwd()}).")
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
-        raise InputError(
-            f"Cohort file '{path}' has an unsupported extension '{path.suffix}'; "
-            f"use one of {', '.join(sorted(_READERS))}."
-        )
+        raise InputError(f"Cohort file '{path}' has an unsupported extension '{path.suffix}'; use one of {', '.join(sorted(_READERS))}.")
     try:
         data = reader(path)
     except ImportError as error:
@@ -87,7 +84,5 @@ def read_cohort(
         raise InputError(f"Cohort file '{path}': {int(ids.isna().sum())} row(s) have no '{id_column}'.")
     duplicated = ids[ids.duplicated()].astype(str).unique().tolist()
     if duplicated:
-        raise InputError(
-            f"Cohort file '{path}': duplicate {id_column} value(s) {duplicated[:10]}; each patient must appear once."
-        )
+        raise InputError(f"Cohort file '{path}': duplicate {id_column} value(s) {duplicated[:10]}; each patient must appear once.")
     return data

@@ -16,8 +16,10 @@ from .style import colour, translucent
 
 __all__ = ["decision_curve_figure"]
 
-_REFERENCE_STYLE = {TREAT_ALL: {"color": "grey", "width": 1.5},
-                    TREAT_NONE: {"color": "black", "width": 1.5, "dash": "dot"}}
+_REFERENCE_STYLE = {
+    TREAT_ALL: {"color": "grey", "width": 1.5},
+    TREAT_NONE: {"color": "black", "width": 1.5, "dash": "dot"},
+}
 
 
 def decision_curve_figure(table: pd.DataFrame, *, title: str | None = None) -> go.Figure:
@@ -42,18 +44,40 @@ def decision_curve_figure(table: pd.DataFrame, *, title: str | None = None) -> g
         line = _REFERENCE_STYLE.get(model, {"color": colour(index), "width": 2})
         if has_band and model != TREAT_NONE:
             band_colour = translucent(colour(index), 0.15) if model in models else "rgba(128, 128, 128, 0.12)"
-            figure.add_trace(go.Scatter(
-                x=np.r_[rows["threshold"], rows["threshold"][::-1]],
-                y=np.r_[rows["ci_high"], rows["ci_low"][::-1]],
-                fill="toself", fillcolor=band_colour, line={"width": 0}, hoverinfo="skip", showlegend=False,
-                legendgroup=model, name=f"{model} 95 % bootstrap CI", meta={"model": model, "role": "band"}))
-        figure.add_trace(go.Scatter(
-            x=rows["threshold"], y=rows["net_benefit"], mode="lines", line=line, name=model, legendgroup=model,
-            meta={"model": model, "role": "curve"},
-            hovertemplate="threshold %{x:.2f}<br>net benefit %{y:.3f}<extra>" + model + "</extra>"))
+            figure.add_trace(
+                go.Scatter(
+                    x=np.r_[rows["threshold"], rows["threshold"][::-1]],
+                    y=np.r_[rows["ci_high"], rows["ci_low"][::-1]],
+                    fill="toself",
+                    fillcolor=band_colour,
+                    line={"width": 0},
+                    hoverinfo="skip",
+                    showlegend=False,
+                    legendgroup=model,
+                    name=f"{model} 95 % bootstrap CI",
+                    meta={"model": model, "role": "band"},
+                )
+            )
+        figure.add_trace(
+            go.Scatter(
+                x=rows["threshold"],
+                y=rows["net_benefit"],
+                mode="lines",
+                line=line,
+                name=model,
+                legendgroup=model,
+                meta={"model": model, "role": "curve"},
+                hovertemplate="threshold %{x:.2f}<br>net benefit %{y:.3f}<extra>" + model + "</extra>",
+            )
+        )
     margin = 0.1 * prevalence
-    figure.update_layout(title=title, template="simple_white", width=720, height=480,
-                         legend={"x": 0.98, "y": 0.98, "xanchor": "right", "yanchor": "top"})
+    figure.update_layout(
+        title=title,
+        template="simple_white",
+        width=720,
+        height=480,
+        legend={"x": 0.98, "y": 0.98, "xanchor": "right", "yanchor": "top"},
+    )
     figure.update_xaxes(title="Threshold probability", range=[0, float(table["threshold"].max())])
     figure.update_yaxes(title="Net benefit", range=[-margin, prevalence + margin])
     return figure

@@ -58,20 +58,40 @@ def forest_figure(source, *, title: str | None = None) -> go.Figure:
         finite = np.isfinite(table[["odds_ratio", "ci_low", "ci_high"]].to_numpy(dtype=float)).all(axis=1)
         omitted += [f"{label}: {term}" for term in table.loc[~finite, "term"]]
         table = table[finite]
-        figure.add_trace(go.Scatter(
-            x=table["odds_ratio"], y=[position[term] + offset for term in table["term"]], mode="markers",
-            marker={"color": colour(index), "size": 9, "symbol": "square"},
-            error_x={"type": "data", "symmetric": False, "array": table["ci_high"] - table["odds_ratio"],
-                     "arrayminus": table["odds_ratio"] - table["ci_low"], "thickness": 1.5},
-            name=label, meta={"role": "estimates", "series": label},
-            customdata=np.column_stack([table["term"], [format_estimate(*row, digits=2) for row in
-                                                        table[["odds_ratio", "ci_low", "ci_high"]].to_numpy()],
-                                        [format_p(p) for p in table.get("p", pd.Series(np.nan, table.index))]]),
-            hovertemplate="%{customdata[0]}<br>OR %{customdata[1]}<br>p %{customdata[2]}<extra>" + label + "</extra>",
-        ))
+        figure.add_trace(
+            go.Scatter(
+                x=table["odds_ratio"],
+                y=[position[term] + offset for term in table["term"]],
+                mode="markers",
+                marker={"color": colour(index), "size": 9, "symbol": "square"},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": table["ci_high"] - table["odds_ratio"],
+                    "arrayminus": table["odds_ratio"] - table["ci_low"],
+                    "thickness": 1.5,
+                },
+                name=label,
+                meta={"role": "estimates", "series": label},
+                customdata=np.column_stack(
+                    [
+                        table["term"],
+                        [format_estimate(*row, digits=2) for row in table[["odds_ratio", "ci_low", "ci_high"]].to_numpy()],
+                        [format_p(p) for p in table.get("p", pd.Series(np.nan, table.index))],
+                    ]
+                ),
+                hovertemplate="%{customdata[0]}<br>OR %{customdata[1]}<br>p %{customdata[2]}<extra>" + label + "</extra>",
+            )
+        )
     figure.add_vline(x=1, line={"color": "grey", "dash": "dash", "width": 1})
-    figure.update_layout(title=title, template="simple_white", width=720, height=140 + 40 * len(terms),
-                         showlegend=len(series) > 1, meta={"omitted": omitted})
+    figure.update_layout(
+        title=title,
+        template="simple_white",
+        width=720,
+        height=140 + 40 * len(terms),
+        showlegend=len(series) > 1,
+        meta={"omitted": omitted},
+    )
     figure.update_xaxes(type="log", title="Odds ratio (95 % CI, log scale)")
     figure.update_yaxes(tickvals=list(position.values()), ticktext=terms, range=[-len(terms) + 0.5, 0.5])
     return figure

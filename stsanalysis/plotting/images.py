@@ -46,13 +46,22 @@ class Volume:
 
 
 def read_volume(image, name: str = "image") -> Volume:
-    """A SimpleITK image, or the path of any file SimpleITK reads, as a :class:`Volume`."""
+    """A SimpleITK image, or the path of an image file or DICOM series folder, as a :class:`Volume`.
+
+    Paths are read by :func:`stsanalysis.radiomics.images.read_image`, the reader of feature
+    extraction, so that whatever can be extracted can be looked at.
+    """
     import SimpleITK as sitk
 
+    from ..radiomics.images import CaseError, read_image
+
     if isinstance(image, (str, os.PathLike)):
-        if not os.path.isfile(image):
+        if not os.path.exists(image):
             raise InputError(f"'{name}' file '{image}' does not exist.")
-        image = sitk.ReadImage(str(image))
+        try:
+            image = read_image(image)
+        except CaseError as error:
+            raise InputError(f"'{name}' file '{error.file}' cannot be read: {error}.") from error
     if not isinstance(image, sitk.Image):
         raise InputError(f"'{name}' must be a SimpleITK image or a file path; got {type(image).__name__}.")
     if image.GetDimension() != 3:
@@ -65,9 +74,7 @@ def _matching_mask(mask, volume: Volume, name: str) -> Volume | None:
         return None
     result = read_volume(mask, name)
     if result.array.shape != volume.array.shape:
-        raise InputError(
-            f"'{name}' must have the image's voxel grid (z, y, x) {volume.array.shape}; got {result.array.shape}."
-        )
+        raise InputError(f"'{name}' must have the image's voxel grid (z, y, x) {volume.array.shape}; got {result.array.shape}.")
     return Volume((result.array > 0).astype(np.uint8), result.spacing)
 
 
@@ -204,9 +211,10 @@ def slice_viewer_figure(
     Parameters
     ----------
     image, mask, second_mask
-        SimpleITK images or file paths (NIfTI, NRRD, ...); the masks on the image's voxel
-        grid, any value > 0 counting as tumour. ``mask`` is filled (``opacity``) and
-        outlined in red, ``second_mask`` (e.g. reader 2) outlined in cyan.
+        SimpleITK images or paths (NIfTI, NRRD, ... files or DICOM series folders); the
+        masks on the image's voxel grid, any value > 0 counting as tumour. ``mask`` is
+        filled (``opacity``) and outlined in red, ``second_mask`` (e.g. reader 2) outlined
+        in cyan.
     plane
         "axial", "coronal" or "sagittal". Axes are in mm, so slices of anisotropic voxels
         keep their physical proportions; axial slices are shown with anterior at the top.
@@ -225,64 +233,111 @@ def slice_viewer_figure(
         raise InputError(f"'opacity' must be between 0 and 1; got {opacity!r}.")
     volume = read_volume(image)
     masks = [_matching_mask(mask, volume, "mask"), _matching_mask(second_mask, volume, "second_mask")]
-    low, high = _check_window(window) if window is not None else robust_window(volume.array)
+    window = _check_window(window) if window is not None else robust_window(volume.array)
     volume = _subsample(volume)
     masks = [None if m is None else _subsample(m) for m in masks]
 
     n_slices = slice_count(volume.array.shape, plane)
+    start = largest_mask_slice(masks[0].array, plane) if masks[0] is not None else n_slices // 2
+    figure = go.Figure()
+    for trace in _slice_traces(volume, masks, plane, start, window, opacity, mask_names):
+        figure.add_trace(trace)
+    _lay_out(figure, plane, title, _slice_slider(volume, masks, plane, start, n_traces=len(figure.data)))
+    return figure
+
+
+def _slice_traces(
+    volume: Volume,
+    masks: list[Volume | None],
+    plane: str,
+    index: int,
+    window: tuple[float, float],
+    opacity: float,
+    mask_names: tuple[str, str],
+) -> list:
+    """The traces of slice ``index``: image, mask fill and outline, second mask's outline (x, y in mm)."""
     column_spacing, row_spacing = pixel_spacing(volume.spacing, plane)
     first_slice = extract_slice(volume.array, plane, 0)
     x = np.arange(first_slice.shape[1]) * column_spacing
     y = np.arange(first_slice.shape[0]) * row_spacing
-    start = largest_mask_slice(masks[0].array, plane) if masks[0] is not None else n_slices // 2
-    data = _slice_data(volume, masks, plane, start)
-
-    figure = go.Figure()
-    figure.add_trace(
+    data = _slice_data(volume, masks, plane, index)
+    low, high = window
+    traces = [
         go.Heatmap(
-            z=data[0], x=x, y=y, zmin=low, zmax=high, colorscale="gray", showscale=False,
-            hovertemplate="x %{x:.1f} mm, y %{y:.1f} mm<br>intensity %{z}<extra></extra>", meta="image",
+            z=data[0],
+            x=x,
+            y=y,
+            zmin=low,
+            zmax=high,
+            colorscale="gray",
+            showscale=False,
+            hovertemplate="x %{x:.1f} mm, y %{y:.1f} mm<br>intensity %{z}<extra></extra>",
+            meta="image",
         )
-    )
+    ]
     if masks[0] is not None:
-        figure.add_trace(
+        traces.append(
             go.Heatmap(
-                z=data[1], x=x, y=y, zmin=0, zmax=1, colorscale=[[0, "rgba(0, 0, 0, 0)"], [1, MASK_COLOR]],
-                opacity=opacity, showscale=False, hoverinfo="skip", meta="mask_fill", name=mask_names[0],
+                z=data[1],
+                x=x,
+                y=y,
+                zmin=0,
+                zmax=1,
+                colorscale=[[0, "rgba(0, 0, 0, 0)"], [1, MASK_COLOR]],
+                opacity=opacity,
+                showscale=False,
+                hoverinfo="skip",
+                meta="mask_fill",
+                name=mask_names[0],
             )
         )
-        figure.add_trace(_outline(data[2], x, y, MASK_COLOR, mask_names[0]).update(meta="mask_outline"))
+        traces.append(_outline(data[2], x, y, MASK_COLOR, mask_names[0]).update(meta="mask_outline"))
     if masks[1] is not None:
-        figure.add_trace(_outline(data[-1], x, y, SECOND_MASK_COLOR, mask_names[1]).update(meta="second_mask_outline"))
+        traces.append(_outline(data[-1], x, y, SECOND_MASK_COLOR, mask_names[1]).update(meta="second_mask_outline"))
+    return traces
 
+
+def _slice_slider(volume: Volume, masks: list[Volume | None], plane: str, start: int, n_traces: int) -> dict:
+    """A plotly slider whose steps restyle every trace with one slice's data (no kernel needed)."""
+    n_slices = slice_count(volume.array.shape, plane)
     slice_spacing_mm = volume.spacing[2 - SLICE_AXIS[plane]]  # spacing is (x, y, z)
     steps = [
         {
             "method": "restyle",
             "label": str(index + 1),
-            "args": [{"z": _slice_data(volume, masks, plane, index)}, list(range(len(data)))],
+            "args": [{"z": _slice_data(volume, masks, plane, index)}, list(range(n_traces))],
         }
         for index in range(n_slices)
     ]
+    return {
+        "active": start,
+        "steps": steps,
+        "currentvalue": {
+            "prefix": f"{plane.capitalize()} slice ",
+            "suffix": f" of {n_slices} ({slice_spacing_mm:g} mm apart)",
+        },
+        "pad": {"t": 40},
+    }
+
+
+def _lay_out(figure: go.Figure, plane: str, title: str | None, slider: dict) -> None:
+    """Title, legend above the image, the slider, and axes in mm with square pixels."""
     figure.update_layout(
         title=title,
         height=480,
         margin={"l": 50, "r": 20, "t": 80 if title else 40, "b": 90},  # title, then the legend above the image
         plot_bgcolor="black",
         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
-        sliders=[
-            {
-                "active": start,
-                "steps": steps,
-                "currentvalue": {"prefix": f"{plane.capitalize()} slice ", "suffix": f" of {n_slices} ({slice_spacing_mm:g} mm apart)"},
-                "pad": {"t": 40},
-            }
-        ],
+        sliders=[slider],
     )
     horizontal, vertical = {"axial": ("x", "y"), "coronal": ("x", "z"), "sagittal": ("y", "z")}[plane]
     figure.update_xaxes(title=f"{horizontal} (mm)", constrain="domain", showgrid=False, zeroline=False)
     figure.update_yaxes(
-        title=f"{vertical} (mm)", scaleanchor="x", scaleratio=1, constrain="domain", showgrid=False, zeroline=False,
+        title=f"{vertical} (mm)",
+        scaleanchor="x",
+        scaleratio=1,
+        constrain="domain",
+        showgrid=False,
+        zeroline=False,
         autorange="reversed" if plane == "axial" else True,
     )
-    return figure

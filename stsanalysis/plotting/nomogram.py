@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ..stats.nomogram import Nomogram, pretty
+from ..stats.nomogram import Nomogram
 
 __all__ = ["nomogram_figure"]
 
@@ -23,9 +23,16 @@ def _label(value) -> str:
 
 def _scale_trace(name: str, row: int, x, labels) -> go.Scatter:
     return go.Scatter(
-        x=list(x), y=[-row] * len(labels), mode="lines+markers+text", text=list(labels),
-        textposition="top center", marker={"symbol": "line-ns-open", "size": 10, "color": "black"},
-        line={"color": "black", "width": 1}, showlegend=False, name=name, meta={"axis": name},
+        x=list(x),
+        y=[-row] * len(labels),
+        mode="lines+markers+text",
+        text=list(labels),
+        textposition="top center",
+        marker={"symbol": "line-ns-open", "size": 10, "color": "black"},
+        line={"color": "black", "width": 1},
+        showlegend=False,
+        name=name,
+        meta={"axis": name},
         hovertemplate="%{text}: %{x:.1f}<extra>" + name + "</extra>",
     )
 
@@ -38,9 +45,10 @@ def nomogram_figure(nomogram: Nomogram, *, risk_label: str = "Risk", title: str 
     total_ticks = nomogram.total_points_axis()
     # the total-points scale is compressed onto the width of the points scale
     stretch = max_points / total_ticks[-1]
-    rows = [("Points", pretty(0.0, max_points, nomogram.n_intervals), None)]
-    rows += [(predictor, group["points"].to_numpy(), group["value"].tolist())
-             for predictor, group in table.groupby("predictor", sort=False)]
+    rows = [("Points", nomogram.points_axis(), None)]
+    rows += [
+        (predictor, group["points"].to_numpy(), group["value"].tolist()) for predictor, group in table.groupby("predictor", sort=False)
+    ]
     lp_axis = nomogram.linear_predictor_axis()
     risk = nomogram.risk_axis()
     rows += [
@@ -52,9 +60,13 @@ def nomogram_figure(nomogram: Nomogram, *, risk_label: str = "Risk", title: str 
     for index, (name, x, values) in enumerate(rows):
         labels = [_label(value) for value in (x if values is None else values)]
         figure.add_trace(_scale_trace(name, index, x, labels))
-    figure.update_layout(title=title, template="simple_white", width=900, height=90 + 55 * len(rows),
-                         margin={"l": 140})
-    figure.update_yaxes(tickvals=[-index for index in range(len(rows))], ticktext=[name for name, _, _ in rows],
-                        showline=False, ticks="", range=[-len(rows) + 0.5, 0.6])
+    figure.update_layout(title=title, template="simple_white", width=900, height=90 + 55 * len(rows), margin={"l": 140})
+    figure.update_yaxes(
+        tickvals=[-index for index in range(len(rows))],
+        ticktext=[name for name, _, _ in rows],
+        showline=False,
+        ticks="",
+        range=[-len(rows) + 0.5, 0.6],
+    )
     figure.update_xaxes(visible=False, range=[-0.05 * max_points, 1.05 * max_points])
     return figure

@@ -11,19 +11,15 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..errors import InputError
+from ..radiomics.params import FEATURE_CLASS_LABELS
 from ..validation import require_columns
 from .style import colour
 
-#: Display names of pyradiomics' feature classes.
-FEATURE_CLASS_LABELS = {
-    "shape": "Shape",
-    "firstorder": "First order",
-    "glcm": "GLCM",
-    "glrlm": "GLRLM",
-    "glszm": "GLSZM",
-    "gldm": "GLDM",
-    "ngtdm": "NGTDM",
-}
+
+def _class_label(feature_class: str) -> str:
+    """A feature class as a legend or axis names it ("glcm" -> "GLCM", "firstorder" -> "First-order")."""
+    label = FEATURE_CLASS_LABELS.get(feature_class, feature_class)
+    return label[:1].upper() + label[1:]
 
 
 def _as_2d(image) -> np.ndarray:
@@ -98,10 +94,7 @@ def feature_comparison_figure(
         raise InputError("'features' must name at least one feature; got none.")
 
     rows = -(-len(features) // columns)
-    titles = [
-        f"{FEATURE_CLASS_LABELS.get(keyed.at[name, 'feature_class'], keyed.at[name, 'feature_class'])}: {keyed.at[name, 'feature']}"
-        for name in features
-    ]
+    titles = [f"{_class_label(keyed.at[name, 'feature_class'])}: {keyed.at[name, 'feature']}" for name in features]
     figure = make_subplots(rows=rows, cols=columns, subplot_titles=titles, vertical_spacing=0.5 / rows, horizontal_spacing=0.08)
     for position, name in enumerate(features):
         row, column = divmod(position, columns)
@@ -120,9 +113,7 @@ def feature_comparison_figure(
                 col=column + 1,
             )
         figure.update_xaxes(showticklabels=False, row=row + 1, col=column + 1)
-    figure.update_layout(
-        title=title, height=230 * rows + 80, template="plotly_white", bargap=0.15, margin=dict(t=90, b=30)
-    )
+    figure.update_layout(title=title, height=230 * rows + 80, template="plotly_white", bargap=0.15, margin=dict(t=90, b=30))
     return figure
 
 
@@ -138,20 +129,26 @@ def feature_icc_figure(
     indexed by pyradiomics feature names. A dashed line marks ``threshold``; hover names
     the feature. Undefined ICCs (NaN) are left out.
     """
-    from ..radiomics.extraction import split_feature_name
+    from ..radiomics.params import split_feature_name
 
     if iccs.empty:
         raise InputError("'iccs' is empty; expected one row per feature and one column per reading.")
     classes = pd.Series([split_feature_name(name)["feature_class"] for name in iccs.index], index=iccs.index)
     order = [name for name in FEATURE_CLASS_LABELS if name in set(classes)]
-    figure = make_subplots(rows=1, cols=iccs.shape[1], subplot_titles=[str(c).replace(", ", ",<br>") for c in iccs.columns], shared_yaxes=True, horizontal_spacing=0.02)
+    figure = make_subplots(
+        rows=1,
+        cols=iccs.shape[1],
+        subplot_titles=[str(c).replace(", ", ",<br>") for c in iccs.columns],
+        shared_yaxes=True,
+        horizontal_spacing=0.02,
+    )
     for column, reading in enumerate(iccs.columns, start=1):
         for index, feature_class in enumerate(order):
             values = iccs.loc[classes == feature_class, reading].dropna()
             figure.add_trace(
                 go.Box(
                     y=values,
-                    name=FEATURE_CLASS_LABELS[feature_class],
+                    name=_class_label(feature_class),
                     boxpoints="all",
                     jitter=0.5,
                     pointpos=0,

@@ -1,5 +1,10 @@
 """Radiomics pipeline: extraction, reliability filter, ComBat, mRMR, LASSO rad-score.
 
+One topic per module: :mod:`.images` (reading images), :mod:`.params` (presets, their
+validation, feature names, IBSI notes), :mod:`.cache`, :mod:`.backends` (serial, processes,
+Dask) and :mod:`.extraction` (:func:`extract_features`); then :mod:`.selection`,
+:mod:`.harmonization`, :mod:`.signature` and :mod:`.pipeline`.
+
 Names are imported on first use (PEP 562), so that extraction worker processes, which
 import :mod:`stsanalysis.radiomics.extraction`, do not pay for scikit-learn.
 """
@@ -7,9 +12,19 @@ import :mod:`stsanalysis.radiomics.extraction`, do not pay for scikit-learn.
 from importlib import import_module
 
 _EXPORTS = {
-    "BinWidthWarning": "extraction",
+    "CaseError": "images",
+    "read_image": "images",
+    "BinWidthWarning": "params",
+    "FEATURE_CLASS_LABELS": "params",
+    "IBSI_DEVIATIONS": "params",
+    "IBSI_FEATURE_TAGS": "params",
+    "IBSI_NOT_DEFINED": "params",
+    "available_presets": "params",
+    "extraction_provenance": "params",
+    "load_params": "params",
+    "split_feature_name": "params",
+    "cache_key": "cache",
     "extract_features": "extraction",
-    "load_params": "extraction",
     "ComBat": "harmonization",
     "CorrelationFilter": "selection",
     "MRMRSelector": "selection",

@@ -87,9 +87,7 @@ class ComBat(TransformerMixin, BaseEstimator):
         design_covariates = self._covariate_matrix(covariates, frame, fitting=True)
         self.batches_ = np.array(sorted(pd.unique(labels)), dtype=object)
         if self.ref_batch is not None and self.ref_batch not in set(self.batches_):
-            raise InputError(
-                f"ref_batch {self.ref_batch!r} is not one of the batches {list(self.batches_)}."
-            )
+            raise InputError(f"ref_batch {self.ref_batch!r} is not one of the batches {list(self.batches_)}.")
         if len(self.batches_) < 2:
             raise InputError(f"ComBat needs at least 2 batches; got {list(self.batches_)}.")
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
@@ -162,10 +160,7 @@ class ComBat(TransformerMixin, BaseEstimator):
             batch_design[:, ref] = 1.0  # sva: the reference column becomes the intercept
         design = np.column_stack([batch_design, covariates])
         if np.linalg.matrix_rank(design) < design.shape[1]:
-            raise InputError(
-                "The covariates are confounded with batch (or with each other); remove the "
-                "confounded covariate(s) and refit."
-            )
+            raise InputError("The covariates are confounded with batch (or with each other); remove the confounded covariate(s) and refit.")
         coefficients = np.linalg.solve(design.T @ design, design.T @ data)
         if ref is not None:
             grand_mean = coefficients[ref]
@@ -182,9 +177,7 @@ class ComBat(TransformerMixin, BaseEstimator):
         if mean_only:
             delta_hat = np.ones((n_batch, data.shape[1]))
         else:
-            delta_hat = np.vstack(
-                [standardized[batch_index == b].var(axis=0, ddof=1) for b in range(n_batch)]
-            )
+            delta_hat = np.vstack([standardized[batch_index == b].var(axis=0, ddof=1) for b in range(n_batch)])
         gamma_star, delta_star = np.empty_like(gamma_hat), np.empty_like(delta_hat)
         for b in range(n_batch):
             in_batch = standardized[batch_index == b]
@@ -206,9 +199,7 @@ class ComBat(TransformerMixin, BaseEstimator):
         self._batch_design_rows = np.eye(n_batch) if ref is None else _with_ref_column(n_batch, ref)
         self.grand_mean_ = pd.Series(full(grand_mean, 0.0), index=columns)
         self.var_pooled_ = pd.Series(full(var_pooled, 1.0), index=columns)
-        self.covariate_coefficients_ = pd.DataFrame(
-            full(covariate_coefficients, 0.0), index=self._covariate_names, columns=columns
-        )
+        self.covariate_coefficients_ = pd.DataFrame(full(covariate_coefficients, 0.0), index=self._covariate_names, columns=columns)
         self.gamma_hat_ = pd.DataFrame(full(gamma_hat, 0.0), **by_batch)
         self.delta_hat_ = pd.DataFrame(full(delta_hat, 1.0), **by_batch)
         self.gamma_star_ = pd.DataFrame(full(gamma_star, 0.0), **by_batch)
@@ -247,14 +238,12 @@ class ComBat(TransformerMixin, BaseEstimator):
             missing = frame.index.difference(lookup.index)
             if len(missing):
                 raise InputError(
-                    f"batch_labels has no batch for sample(s) {list(missing[:5])} of X; it must be "
-                    "indexed by the same sample ids as X."
+                    f"batch_labels has no batch for sample(s) {list(missing[:5])} of X; it must be indexed by the same sample ids as X."
                 )
             labels = lookup.reindex(frame.index).to_numpy()
         elif batch is None:
             raise InputError(
-                "ComBat needs the batch of every sample: pass batch=... or construct "
-                "ComBat(batch_labels=<Series indexed by sample id>)."
+                "ComBat needs the batch of every sample: pass batch=... or construct ComBat(batch_labels=<Series indexed by sample id>)."
             )
         else:
             labels = np.asarray(batch, dtype=object)
@@ -269,15 +258,11 @@ class ComBat(TransformerMixin, BaseEstimator):
             self._covariate_names = [] if covariates is None else list(pd.DataFrame(covariates).columns)
         if covariates is None:
             if not fitting and self._covariate_names:
-                raise InputError(
-                    f"ComBat was fitted with covariates {self._covariate_names}; pass them to transform too."
-                )
+                raise InputError(f"ComBat was fitted with covariates {self._covariate_names}; pass them to transform too.")
             return np.zeros((len(frame), 0))
         table = pd.DataFrame(covariates)
         if not fitting and list(table.columns) != self._covariate_names:
-            raise InputError(
-                f"covariates must have the columns used in fit {self._covariate_names}; got {list(table.columns)}."
-            )
+            raise InputError(f"covariates must have the columns used in fit {self._covariate_names}; got {list(table.columns)}.")
         if len(table) != len(frame):
             raise InputError(f"covariates must have one row per sample ({len(frame)}); got {len(table)}.")
         numeric = table.apply(pd.to_numeric, errors="coerce")

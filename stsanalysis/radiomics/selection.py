@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..errors import InputError
 from ..stats.reliability import ICC_FORMS, icc_features
-from .extraction import split_feature_name
+from .params import split_feature_name
 
 
 def _feature_frame(X, name: str = "X") -> pd.DataFrame:
@@ -51,9 +51,7 @@ class _ColumnSelector(SelectorMixin, BaseEstimator):
         check_is_fitted(self, "support_")
         frame = _feature_frame(X)
         if frame.shape[1] != self.n_features_in_:
-            raise InputError(
-                f"X must have the {self.n_features_in_} features seen in fit; got {frame.shape[1]}."
-            )
+            raise InputError(f"X must have the {self.n_features_in_} features seen in fit; got {frame.shape[1]}.")
         if isinstance(X, pd.DataFrame):
             if list(X.columns) != list(self.feature_names_in_):
                 raise InputError("X must have the feature columns seen in fit, in the same order.")
@@ -110,9 +108,7 @@ class ReliabilityFilter(TransformerMixin, BaseEstimator):
             raise InputError("ReliabilityFilter.transform needs a DataFrame with named feature columns.")
         missing = [name for name in self.selected_features_ if name not in X.columns]
         if missing:
-            raise InputError(
-                f"X lacks {len(missing)} reliable feature(s) seen in fit, e.g. {missing[:3]}."
-            )
+            raise InputError(f"X lacks {len(missing)} reliable feature(s) seen in fit, e.g. {missing[:3]}.")
         return X.loc[:, self.selected_features_]
 
     def get_feature_names_out(self, input_features=None):
@@ -125,11 +121,7 @@ class ReliabilityFilter(TransformerMixin, BaseEstimator):
         parts = pd.DataFrame([split_feature_name(name) for name in self.icc_.index])
         parts["sequence"] = parts["sequence"].fillna("all")
         parts["kept"] = self.support_
-        table = (
-            parts.groupby(["sequence", "feature_class"], sort=True)["kept"]
-            .agg(n_features="size", n_kept="sum")
-            .reset_index()
-        )
+        table = parts.groupby(["sequence", "feature_class"], sort=True)["kept"].agg(n_features="size", n_kept="sum").reset_index()
         table["proportion_kept"] = table["n_kept"] / table["n_features"]
         return table
 
@@ -282,7 +274,10 @@ class MRMRSelector(_ColumnSelector):
     def _relevance(self, values: np.ndarray, target: np.ndarray) -> np.ndarray:
         if self.relevance == "mutual_info":
             return mutual_info_classif(
-                values, target, discrete_features=False, n_neighbors=self.n_neighbors,
+                values,
+                target,
+                discrete_features=False,
+                n_neighbors=self.n_neighbors,
                 random_state=self.random_state,
             )
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -295,7 +290,10 @@ class MRMRSelector(_ColumnSelector):
     def _redundancy_to(self, values: np.ndarray, standardized: np.ndarray, feature: int) -> np.ndarray:
         if self.redundancy == "mutual_info":
             return mutual_info_regression(
-                values, values[:, feature], discrete_features=False, n_neighbors=self.n_neighbors,
+                values,
+                values[:, feature],
+                discrete_features=False,
+                n_neighbors=self.n_neighbors,
                 random_state=self.random_state,
             )
         r = standardized.T @ standardized[:, feature] / len(values)

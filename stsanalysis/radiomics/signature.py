@@ -5,6 +5,6 @@ uses; it is re-exported here so that the radiomics pipeline and users find it un
 ``stsanalysis.radiomics.signature.LassoRadScore`` as well.
 """
 
-from ..stats.lasso import LassoRadScore
+from ..stats.radscore import LassoRadScore
 
 __all__ = ["LassoRadScore"]

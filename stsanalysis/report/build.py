@@ -105,10 +105,7 @@ def _prepare(notebook):
 
 def table_of_contents(body_html: str) -> list[TocEntry]:
     """Headings (levels 1-3) of the markdown cells, in order, with their nbconvert anchors."""
-    return [
-        TocEntry(int(level), anchor, _TAG.sub("", text).strip())
-        for level, anchor, text in _HEADING.findall(body_html)
-    ]
+    return [TocEntry(int(level), anchor, _TAG.sub("", text).strip()) for level, anchor, text in _HEADING.findall(body_html)]
 
 
 def _plotly_js() -> str:
@@ -194,7 +191,9 @@ def build_report(
             if executed_path.exists():
                 shutil.move(executed_path, failed)  # the temporary folder may be on another file system
             if error.ename == "InputError":  # bad data or parameters: the user's to fix
-                raise InputError(f"{error.evalue}\nNo report was written (notebook '{notebook_path.name}', cell {error.exec_count}).") from None
+                raise InputError(
+                    f"{error.evalue}\nNo report was written (notebook '{notebook_path.name}', cell {error.exec_count})."
+                ) from None
             raise ReportError(
                 f"Notebook '{notebook_path.name}' failed in cell {error.exec_count}: {error.ename}: {error.evalue}\n"
                 f"No report was written. The executed notebook is at {failed}."

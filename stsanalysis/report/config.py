@@ -57,9 +57,7 @@ def check_parameters(parameters: dict[str, Any], notebook: Path, source: str) ->
     declared = declared_parameters(notebook)
     unknown = sorted(set(parameters) - set(declared))
     if unknown:
-        raise InputError(
-            f"{source}: unknown parameter(s) {unknown}; the notebook declares {sorted(declared)}."
-        )
+        raise InputError(f"{source}: unknown parameter(s) {unknown}; the notebook declares {sorted(declared)}.")
     for key, value in parameters.items():
         expected = declared[key]
         given = _type_name(value)

@@ -54,7 +54,11 @@ class OfflineHtmlRenderer(MimetypeRenderer):
 
     def to_mimebundle(self, fig_dict):
         return {
-            "application/vnd.plotly.v1+json": {"data": fig_dict.get("data", []), "layout": fig_dict.get("layout", {}), "config": FIGURE_CONFIG},
+            "application/vnd.plotly.v1+json": {
+                "data": fig_dict.get("data", []),
+                "layout": fig_dict.get("layout", {}),
+                "config": FIGURE_CONFIG,
+            },
             "text/html": pio.to_html(
                 fig_dict,
                 config=FIGURE_CONFIG,

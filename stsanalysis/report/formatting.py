@@ -101,7 +101,7 @@ def format_p_phrase(p, digits: int = 3) -> str:
 
 
 def format_interval(low, high, digits: int = 3) -> str:
-    """"0.906–1.000" (en dash), or "-0.30 to 0.05" when a bound is negative."""
+    """ "0.906–1.000" (en dash), or "-0.30 to 0.05" when a bound is negative."""
     if _is_missing(low) or _is_missing(high):
         return MISSING
     separator = " to " if min(low, high) < 0 else _RANGE_DASH
@@ -118,7 +118,7 @@ def format_estimate(value, ci_low, ci_high, digits: int = 3) -> str:
 
 
 def format_mean_sd(mean, sd, digits: int = 2) -> str:
-    """"1.23 ± 0.45"."""
+    """ "1.23 ± 0.45"."""
     if _is_missing(mean):
         return MISSING
     return f"{format_number(mean, digits)} ± {format_number(sd, digits)}"
@@ -132,7 +132,7 @@ def format_median_iqr(median, p25, p75, digits: int = 2) -> str:
 
 
 def format_count_percent(count, total, digits: int = 1) -> str:
-    """"12 (37.5%)"; the percentage of ``total`` ("—" when the total is 0)."""
+    """ "12 (37.5%)"; the percentage of ``total`` ("—" when the total is 0)."""
     if _is_missing(count) or _is_missing(total) or total == 0:
         return MISSING
     return f"{int(count)} ({100 * count / total:.{digits}f}%)"
@@ -255,4 +255,3 @@ def csv_download_link(frame: pd.DataFrame, name: str) -> str:
     slug = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()[:60] or "table"
     payload = urllib.parse.quote(frame.to_csv(index=False))
     return f'<div class="sts-download"><a download="{slug}.csv" href="data:text/csv;charset=utf-8,{payload}">Download CSV</a></div>'
-

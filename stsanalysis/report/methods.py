@@ -14,8 +14,9 @@ import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .checklist import (
-    RunFacts,
+from ..stats.reliability import icc_form_name
+from .facts import RunFacts
+from .phrases import (
     count,
     counted,
     describe_aggregation,
@@ -27,7 +28,7 @@ from .checklist import (
     describe_lambda_tuning,
     describe_normalisation,
     describe_resampling,
-    icc_name,
+    icc_description,
     join_words,
     number,
 )
@@ -47,7 +48,7 @@ def _text(paragraphs) -> str:
 
 
 def _software_sentence(software: Mapping[str, str] | None, seeds: Mapping[str, int] | None) -> str | None:
-    """"Analyses used stsanalysis 0.4 (Python 3.11.9; numpy 1.26.4, ...), random seed 42."."""
+    """ "Analyses used stsanalysis 0.4 (Python 3.11.9; numpy 1.26.4, ...), random seed 42."."""
     parts = []
     if software:
         libraries = ", ".join(f"{name} {software[name]}" for name in _CITED_LIBRARIES if name in software)
@@ -99,8 +100,7 @@ def _segmentation(facts: RunFacts) -> str:
         if facts.resegmentation_interval:
             repeat = f" and by the first reader again after {facts.resegmentation_interval}"
         sentences.append(
-            f"In {facts.resegmentation_subset} randomly selected patients the segmentation was repeated by a second "
-            f"reader{repeat}."
+            f"In {facts.resegmentation_subset} randomly selected patients the segmentation was repeated by a second reader{repeat}."
         )
     return _paragraph(sentences)
 
@@ -138,7 +138,7 @@ def _reliability(facts: RunFacts) -> str:
     if facts.n_features_reliable is not None:
         kept = f" (n = {count(facts.n_features_reliable)}"
         kept += f" of {count(facts.n_features_tested)})" if facts.n_features_tested is not None else ")"
-    return f"Features with {kinds}{icc_name(facts.icc_form)} > {number(facts.icc_threshold)} were retained{kept}."
+    return f"Features with {kinds}{icc_form_name(facts.icc_form)} > {number(facts.icc_threshold)} were retained{kept}."
 
 
 def _harmonisation(facts: RunFacts) -> str:
@@ -161,8 +161,7 @@ def _model(facts: RunFacts) -> str:
         )
         estimator = f" (relevance by {relevance})" if relevance else ""
         sentences.append(
-            f"On the training set, minimum-redundancy maximum-relevance (mRMR) selection{estimator} kept "
-            f"{facts.mrmr_k} features."
+            f"On the training set, minimum-redundancy maximum-relevance (mRMR) selection{estimator} kept {facts.mrmr_k} features."
         )
     if facts.lasso_lambda_rule:
         sentences.append(
@@ -182,9 +181,7 @@ def _model(facts: RunFacts) -> str:
     if facts.nomogram:
         sentences.append("A nomogram combined the rad-score with the clinical factors in a logistic model.")
     if facts.external_set:
-        sentences.append(
-            f"All models were fitted on the training set and tested unchanged on {facts.external_set}."
-        )
+        sentences.append(f"All models were fitted on the training set and tested unchanged on {facts.external_set}.")
     return _paragraph(sentences)
 
 
@@ -205,11 +202,7 @@ def _statistics(facts: RunFacts) -> str:
     if calibration:
         sentences.append(f"Calibration was assessed with calibration curves, {join_words(calibration)}.")
     if facts.decision_curve:
-        boot = (
-            f" with bootstrap 95% CIs ({count(facts.decision_curve_n_boot)} resamples)"
-            if facts.decision_curve_n_boot
-            else ""
-        )
+        boot = f" with bootstrap 95% CIs ({count(facts.decision_curve_n_boot)} resamples)" if facts.decision_curve_n_boot else ""
         sentences.append(f"Clinical utility was assessed by decision curve analysis{boot}.")
     if facts.survival_endpoint:
         sentences.append(
@@ -272,16 +265,6 @@ def _sentence_number(n: int) -> str:
     return _NUMBER_WORDS[n] if 0 <= n <= 10 else count(n)
 
 
-_ICC_DESCRIPTIONS = {
-    "ICC1": "one-way random effects, single rater",
-    "ICC2": "two-way random effects, absolute agreement, single rater",
-    "ICC3": "two-way mixed effects, consistency, single rater",
-    "ICC1k": "one-way random effects, mean of k raters",
-    "ICC2k": "two-way random effects, absolute agreement, mean of k raters",
-    "ICC3k": "two-way mixed effects, consistency, mean of k raters",
-}
-
-
 def biomarker_methods_paragraph(facts: BiomarkerFacts) -> str:
     """Methods text of a design-A (quantitative-MRI biomarker) run; absent facts drop their sentences."""
     measured = join_words(facts.parameters) if facts.parameters else "the parameters"
@@ -291,12 +274,10 @@ def biomarker_methods_paragraph(facts: BiomarkerFacts) -> str:
         readers = f"{_sentence_number(facts.n_readers).capitalize()} {noun}"
         sentences.append(f"{readers} measured {measured} independently in {count(facts.n_patients)} patients.")
     if facts.icc_form:
-        description = _ICC_DESCRIPTIONS.get(facts.icc_form)
+        description = icc_description(facts.icc_form)
         kind = f" ({description})" if description else ""
         good = f"; ICC > {number(facts.icc_threshold)} was considered good agreement" if facts.icc_threshold else ""
-        sentences.append(
-            f"Inter-reader agreement was assessed with {icc_name(facts.icc_form)}{kind} and its 95% CI{good}."
-        )
+        sentences.append(f"Inter-reader agreement was assessed with {icc_form_name(facts.icc_form)}{kind} and its 95% CI{good}.")
     if facts.analysed_value:
         sentences.append(f"{facts.analysed_value[:1].upper()}{facts.analysed_value[1:]} was analysed.")
     agreement = _paragraph(sentences)
@@ -333,10 +314,7 @@ class MethodsText(str):
     def _repr_html_(self) -> str:
         paragraphs = "".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in self.split("\n\n"))
         # the button copies the rendered text of its block: no text is embedded in JavaScript
-        copy = (
-            "navigator.clipboard.writeText("
-            "this.closest('.sts-methods').querySelector('.sts-methods-text').innerText)"
-        )
+        copy = "navigator.clipboard.writeText(this.closest('.sts-methods').querySelector('.sts-methods-text').innerText)"
         return (
             '<div class="sts-methods">'
             f'<button type="button" class="sts-methods-copy" onclick="{html.escape(copy)}">Copy</button>'

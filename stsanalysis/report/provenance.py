@@ -72,8 +72,26 @@ def input_files(parameters: Mapping[str, Any]) -> pd.DataFrame:
                 rows.append((name, str(path), manifest.stat().st_size, sha256_file(manifest)))
             else:
                 listing = sorted((str(p.relative_to(path)), p.stat().st_size) for p in path.rglob("*") if p.is_file())
-                rows.append((name, str(path), sum(size for _, size in listing), hashlib.sha256(json.dumps(listing).encode()).hexdigest()))
+                rows.append(
+                    (
+                        name,
+                        str(path),
+                        sum(size for _, size in listing),
+                        hashlib.sha256(json.dumps(listing).encode()).hexdigest(),
+                    )
+                )
     return pd.DataFrame(rows, columns=["parameter", "path", "bytes", "sha256"])
+
+
+def notebook_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of a report notebook as it ran, read from its namespace (``globals()``).
+
+    A parameter is a name that the notebook's ``parameters`` cell declares with a type
+    annotation (``seed: int = 1``; the house style); its value is the one papermill injected,
+    else the default. So every parameter reaches provenance, including one added later, and
+    no notebook keeps a hand-copied list. Only the ``parameters`` cell may annotate names.
+    """
+    return {name: namespace[name] for name in namespace.get("__annotations__", {}) if name in namespace}
 
 
 def display_provenance(parameters: Mapping[str, Any], seeds: Mapping[str, int] | None = None) -> None:

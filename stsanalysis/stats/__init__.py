@@ -4,51 +4,38 @@ Every public function of the sub-modules is re-exported here, so that
 ``from stsanalysis import stats; stats.icc(...)`` works.
 """
 
-from .survival import (
-    ConcordanceComparison,
-    ConcordanceResult,
-    CoxResult,
-    KMResult,
-    LogrankResult,
-    SurvivalWarning,
-    compare_concordance,
-    concordance_index,
-    cox_regression,
-    kaplan_meier,
-    logrank_test,
-    pairwise_logrank,
+from .calibration import (
+    CalibrationMetrics,
+    CalibrationSummary,
+    HLResult,
+    bootstrap_validation,
+    calibration_curve,
+    calibration_metrics,
+    calibration_summary,
+    hosmer_lemeshow,
 )
-from .roc import (
-    AucBootstrap,
-    Cutoff,
-    DelongResult,
-    PerfectSeparationWarning,
-    RocResult,
-    compare_rocs,
-    delong_test,
-    diagnostic_metrics,
-    roc,
-    roc_table,
-)
-from .reliability import ICC_FORMS, DroppedTargetsWarning, UndefinedIccWarning, icc, icc_features
-from .univariate import (
-    ChiSquareResult,
-    ContingencyTest,
-    FisherResult,
-    GroupComparison,
-    MannWhitneyResult,
-    TestResult,
-    TTestResult,
-    chi_square,
-    compare_groups,
-    contingency_test,
-    fisher_exact,
-    mann_whitney,
-    shapiro,
-    summary_statistics,
-    t_test,
-)
+from .concordance import ConcordanceComparison, ConcordanceResult, compare_concordance, concordance_index
+from .contingency import ChiSquareResult, ContingencyTest, FisherResult, chi_square, contingency_test, fisher_exact
 from .correlation import CorrelationResult, pearson, spearman
+from .cox import CoxResult, cox_regression
+from .decision_curve import decision_curve
+from .delong import DelongResult, compare_rocs, delong_test
+from .diagnostic import Cutoff, diagnostic_metrics
+from .lasso import LassoLogisticResult, LassoPathWarning, default_lambdas, lasso_logistic
+from .logistic import (
+    EventsPerParameterWarning,
+    LogisticConvergenceWarning,
+    LogisticResult,
+    SeparationWarning,
+    logistic_regression,
+)
+from .nomogram import Nomogram
+from .radscore import LassoRadScore
+from .reliability import ICC_FORMS, DroppedTargetsWarning, UndefinedIccWarning, icc, icc_features
+from .roc import PerfectSeparationWarning, RocResult, roc
+from .roc_bootstrap import BAND_SPECIFICITIES, AucBootstrap
+from .screening import univariable_multivariable
+from .survival import KMResult, LogrankResult, SurvivalWarning, kaplan_meier, logrank_test, pairwise_logrank
 from .tables import (
     AgreementResult,
     agreement_table,
@@ -56,25 +43,18 @@ from .tables import (
     describe_parameters,
     group_comparison_table,
     reliability_table,
+    roc_summary,
+    roc_table,
     table_one,
 )
-from .logistic import (
-    EventsPerParameterWarning,
-    LogisticConvergenceWarning,
-    LogisticResult,
-    SeparationWarning,
-    logistic_regression,
-    univariable_multivariable,
+from .univariate import (
+    GroupComparison,
+    MannWhitneyResult,
+    TestResult,
+    TTestResult,
+    compare_groups,
+    mann_whitney,
+    shapiro,
+    summary_statistics,
+    t_test,
 )
-from .calibration import (
-    CalibrationMetrics,
-    HLResult,
-    bootstrap_validation,
-    calibration_curve,
-    calibration_metrics,
-    hosmer_lemeshow,
-)
-from .decision_curve import decision_curve
-from .lasso import LassoLogisticResult, LassoRadScore, default_lambdas, lasso_logistic
-from .nomogram import Nomogram
-from .lasso import LassoPathWarning

@@ -1,7 +1,8 @@
 """Base class for statistical results: frozen dataclasses with named fields.
 
 Subclass with ``@dataclass(frozen=True)``. Fields holding tables (DataFrames) are left out
-of ``to_frame`` and shortened in ``repr``.
+of ``to_frame`` and shortened in ``repr``; so is an optional table field that is still None,
+when declared with ``dataclasses.field(default=None, metadata={"table": True})``.
 """
 
 from __future__ import annotations
@@ -23,11 +24,8 @@ class Result:
 
     def to_frame(self) -> pd.DataFrame:
         """The scalar fields as a one-row DataFrame (snake_case columns)."""
-        scalars = {
-            name: value
-            for name, value in self.to_dict().items()
-            if np.isscalar(value) or value is None
-        }
+        tables = {field.name for field in dataclasses.fields(self) if field.metadata.get("table")}
+        scalars = {name: value for name, value in self.to_dict().items() if (np.isscalar(value) or value is None) and name not in tables}
         return pd.DataFrame([scalars])
 
     def __repr__(self) -> str:

@@ -19,6 +19,7 @@ from statsmodels.nonparametric.smoothers_lowess import lowess
 
 from ..errors import InputError
 from ..validation import binary_outcome, probabilities, require_columns, same_length
+from ._conf_level import resolve_conf_level
 from ._result import Result
 from .logistic import _fit_glm
 
@@ -55,16 +56,32 @@ def hosmer_lemeshow(y, p, groups: int = 10) -> HLResult:
     Groups are cut at the unique type-7 quantiles of ``p`` (tied quantiles merge groups, so
     there can be fewer than ``groups``); the statistic sums (O - E)^2 / E over events and
     non-events of every group; df = ``groups`` - 2 as hoslem.test, even when groups merged.
+
+    Examples
+    --------
+    >>> y = [0, 0, 1, 0, 1, 1, 0, 1, 0, 1, 1, 0]
+    >>> p = [0.1, 0.2, 0.3, 0.25, 0.7, 0.8, 0.4, 0.6, 0.15, 0.9, 0.55, 0.35]
+    >>> result = hosmer_lemeshow(y, p, groups=4)
+    >>> round(result.statistic, 3), result.df, round(result.p, 3)
+    (1.566, 2, 0.457)
     """
     y, p = _outcome_and_predictions(y, p)
     if not isinstance(groups, (int, np.integer)) or groups < 3:
         raise InputError(f"'groups' must be an integer of at least 3; got {groups!r}.")
     group = _quantile_groups(p, groups)
     frame = pd.DataFrame({"group": group + 1, "y": y, "p": p})
-    table = frame.groupby("group").agg(
-        n=("y", "size"), p_min=("p", "min"), p_max=("p", "max"), mean_predicted=("p", "mean"),
-        observed_events=("y", "sum"), expected_events=("p", "sum"),
-    ).reset_index()
+    table = (
+        frame.groupby("group")
+        .agg(
+            n=("y", "size"),
+            p_min=("p", "min"),
+            p_max=("p", "max"),
+            mean_predicted=("p", "mean"),
+            observed_events=("y", "sum"),
+            expected_events=("p", "sum"),
+        )
+        .reset_index()
+    )
     table["observed_nonevents"] = table["n"] - table["observed_events"]
     table["expected_nonevents"] = table["n"] - table["expected_events"]
     statistic = float(
@@ -72,8 +89,7 @@ def hosmer_lemeshow(y, p, groups: int = 10) -> HLResult:
         + ((table["observed_nonevents"] - table["expected_nonevents"]) ** 2 / table["expected_nonevents"]).sum()
     )
     df = groups - 2
-    return HLResult(statistic=statistic, df=df, p=float(sps.chi2.sf(statistic, df)), groups=len(table),
-                    table=table)
+    return HLResult(statistic=statistic, df=df, p=float(sps.chi2.sf(statistic, df)), groups=len(table), table=table)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -113,7 +129,16 @@ def _lowess_curve(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def calibration_metrics(y, p) -> CalibrationMetrics:
-    """Calibration metrics of predicted probabilities, as ``rms::val.prob(p, y)``."""
+    """Calibration metrics of predicted probabilities, as ``rms::val.prob(p, y)``.
+
+    Examples
+    --------
+    >>> y = [0, 0, 1, 0, 1, 1, 0, 1, 0, 1, 1, 0]
+    >>> p = [0.1, 0.2, 0.3, 0.25, 0.7, 0.8, 0.4, 0.6, 0.15, 0.9, 0.55, 0.35]
+    >>> metrics = calibration_metrics(y, p)
+    >>> round(metrics.brier, 4), round(metrics.c_index, 3), round(metrics.slope, 3)
+    (0.1175, 0.944, 3.252)
+    """
     y, p = _outcome_and_predictions(y, p)
     logit = special.logit(p)
     recalibration = _fit_glm(y.astype(float), np.column_stack([np.ones_like(logit), logit]))
@@ -150,7 +175,9 @@ def calibration_curve(
     groups: int = 10,
     n_boot: int = 0,
     seed: int | None = None,
-    level: float = 0.95,
+    level: float | None = None,
+    *,
+    conf_level: float = 0.95,
 ) -> pd.DataFrame:
     """Observed against predicted risk, for a calibration plot.
 
@@ -159,9 +186,20 @@ def calibration_curve(
     ``n_boot`` > 0 (resampling patients), else NaN. ``method="grouped"``: the
     Hosmer-Lemeshow quantile groups, observed proportion with a Clopper-Pearson CI, and
     ``n`` per group. Columns: ``predicted, observed, ci_low, ci_high`` (+ ``n`` grouped).
+    ``conf_level`` is the level of both intervals (``level``, its older name, still works).
+
+    Examples
+    --------
+    >>> y = [0, 0, 1, 0, 1, 1, 0, 1, 0, 1, 1, 0]
+    >>> p = [0.1, 0.2, 0.3, 0.25, 0.7, 0.8, 0.4, 0.6, 0.15, 0.9, 0.55, 0.35]
+    >>> calibration_curve(y, p, method="grouped", groups=3).round(3)
+       predicted  observed  ci_low  ci_high  n
+    0      0.175       0.0   0.000    0.602  4
+    1      0.400       0.5   0.068    0.932  4
+    2      0.750       1.0   0.398    1.000  4
     """
     y, p = _outcome_and_predictions(y, p)
-    alpha = 1 - level
+    alpha = 1 - resolve_conf_level(conf_level, level, "level")
     if method == "grouped":
         table = hosmer_lemeshow(y, p, groups).table
         events, n = table["observed_events"].to_numpy(), table["n"].to_numpy()
@@ -169,8 +207,7 @@ def calibration_curve(
         with np.errstate(invalid="ignore"):
             ci_low = np.where(events > 0, sps.beta.ppf(alpha / 2, events, n - events + 1), 0.0)
             ci_high = np.where(events < n, sps.beta.ppf(1 - alpha / 2, events + 1, n - events), 1.0)
-        return pd.DataFrame({"predicted": table["mean_predicted"], "observed": events / n,
-                             "ci_low": ci_low, "ci_high": ci_high, "n": n})
+        return pd.DataFrame({"predicted": table["mean_predicted"], "observed": events / n, "ci_low": ci_low, "ci_high": ci_high, "n": n})
     if method != "loess":
         raise InputError(f"'method' must be 'loess' or 'grouped'; got {method!r}.")
     predicted, observed = _lowess_curve(y, p)
@@ -187,6 +224,59 @@ def calibration_curve(
     return pd.DataFrame({"predicted": predicted, "observed": observed, "ci_low": ci_low, "ci_high": ci_high})
 
 
+@dataclasses.dataclass(frozen=True, repr=False)
+class CalibrationSummary(Result):
+    """Everything a calibration plot shows, computed once (:func:`calibration_summary`).
+
+    ``curve``: the lowess curve with its bootstrap band (:func:`calibration_curve`,
+    ``method="loess"``); ``grouped``: observed against predicted per Hosmer-Lemeshow risk
+    group (``method="grouped"``); ``metrics``: :class:`CalibrationMetrics`;
+    ``hosmer_lemeshow``: :class:`HLResult`; ``predicted`` and ``outcome``: the validated
+    inputs (for the histograms); ``groups``, ``n_boot`` and ``seed`` as given.
+    """
+
+    curve: pd.DataFrame
+    grouped: pd.DataFrame
+    metrics: CalibrationMetrics
+    hosmer_lemeshow: HLResult
+    predicted: np.ndarray
+    outcome: np.ndarray
+    groups: int
+    n_boot: int
+    seed: int | None
+
+
+def calibration_summary(y, p, *, groups: int = 10, n_boot: int = 200, seed: int | None) -> CalibrationSummary:
+    """Lowess curve with a bootstrap band, grouped curve, val.prob metrics and Hosmer-Lemeshow
+    test of one set of predictions: the numbers of
+    :func:`stsanalysis.plotting.calibration_figure`, which only draws them.
+
+    ``n_boot`` resamples for the 95 % band of the lowess curve (0 for none); ``seed`` is
+    required so that the band is reproducible; ``groups`` risk groups for the grouped curve
+    and the Hosmer-Lemeshow test.
+
+    Examples
+    --------
+    >>> y = [0, 0, 1, 0, 1, 1, 0, 1, 0, 1, 1, 0]
+    >>> p = [0.1, 0.2, 0.3, 0.25, 0.7, 0.8, 0.4, 0.6, 0.15, 0.9, 0.55, 0.35]
+    >>> summary = calibration_summary(y, p, groups=4, n_boot=20, seed=1)
+    >>> round(summary.metrics.brier, 4), len(summary.grouped), summary.hosmer_lemeshow.df
+    (0.1175, 4, 2)
+    """
+    outcome, predicted = _outcome_and_predictions(y, p)
+    return CalibrationSummary(
+        curve=calibration_curve(outcome, predicted, method="loess", n_boot=n_boot, seed=seed),
+        grouped=calibration_curve(outcome, predicted, method="grouped", groups=groups),
+        metrics=calibration_metrics(outcome, predicted),
+        hosmer_lemeshow=hosmer_lemeshow(outcome, predicted, groups=groups),
+        predicted=predicted,
+        outcome=outcome,
+        groups=groups,
+        n_boot=n_boot,
+        seed=seed,
+    )
+
+
 _VALIDATION_METRICS = ("auc", "dxy", "calibration_intercept", "calibration_slope", "brier")
 # predictions are clipped before the logit so that a bootstrap model with fitted 0/1 stays finite
 _LOGIT_CLIP = 1e-12
@@ -197,8 +287,13 @@ def _performance(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     logit = special.logit(p)
     recalibration = _fit_glm(y.astype(float), np.column_stack([np.ones_like(logit), logit]))
     auc = float(roc_auc_score(y, p))
-    return {"auc": auc, "dxy": 2 * auc - 1, "calibration_intercept": float(recalibration.params[0]),
-            "calibration_slope": float(recalibration.params[1]), "brier": float(np.mean((p - y) ** 2))}
+    return {
+        "auc": auc,
+        "dxy": 2 * auc - 1,
+        "calibration_intercept": float(recalibration.params[0]),
+        "calibration_slope": float(recalibration.params[1]),
+        "brier": float(np.mean((p - y) ** 2)),
+    }
 
 
 def _predicted_risk(model, data: pd.DataFrame) -> np.ndarray:
@@ -234,6 +329,21 @@ def bootstrap_validation(
     are counted, not repeated. ``attrs``: ``n_boot_successful``, ``n_boot_warnings``.
     Resampling uses NumPy's generator, so the corrected values differ from R's at the
     Monte-Carlo level; the apparent values are identical.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from stsanalysis.stats import logistic_regression
+    >>> rng = np.random.default_rng(1)
+    >>> data = pd.DataFrame({"size_cm": rng.normal(6, 2, 80)})
+    >>> data["high_grade"] = (data["size_cm"] + rng.normal(0, 2, 80) > 6).astype(int)
+    >>> table = bootstrap_validation(lambda d: logistic_regression(d, "high_grade", ["size_cm"]), data, "high_grade",
+    ...                              n_boot=20, seed=1)
+    >>> table.set_index("metric").loc["auc"].round(3)
+    apparent     0.860
+    optimism    -0.012
+    corrected    0.872
+    Name: auc, dtype: float64
     """
     require_columns(data, [outcome])
     if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
@@ -258,9 +368,13 @@ def bootstrap_validation(
     if not optimism:
         raise InputError("No bootstrap sample could be fitted; check the model and the outcome column.")
     mean_optimism = np.mean(optimism, axis=0)
-    table = pd.DataFrame({"metric": list(_VALIDATION_METRICS),
-                          "apparent": [apparent[metric] for metric in _VALIDATION_METRICS],
-                          "optimism": mean_optimism})
+    table = pd.DataFrame(
+        {
+            "metric": list(_VALIDATION_METRICS),
+            "apparent": [apparent[metric] for metric in _VALIDATION_METRICS],
+            "optimism": mean_optimism,
+        }
+    )
     table["corrected"] = table["apparent"] - table["optimism"]
     table.attrs["n_boot_successful"] = len(optimism)
     table.attrs["n_boot_warnings"] = n_warnings

@@ -20,6 +20,7 @@ from scipy import stats as sps
 
 from ..errors import InputError
 from ..validation import binary_outcome, numeric_vector, require_columns
+from ._conf_level import resolve_conf_level
 from ._result import Result
 
 INTERCEPT = "(Intercept)"
@@ -41,11 +42,7 @@ class LogisticConvergenceWarning(UserWarning):
 
 
 def _is_categorical(series: pd.Series) -> bool:
-    return (
-        not pd.api.types.is_numeric_dtype(series)
-        or isinstance(series.dtype, pd.CategoricalDtype)
-        or pd.api.types.is_bool_dtype(series)
-    )
+    return not pd.api.types.is_numeric_dtype(series) or isinstance(series.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(series)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,16 +76,12 @@ class _Encoding:
                 observed = sorted(series.unique().tolist())
             if len(observed) < 2:
                 raise InputError(
-                    f"The categorical predictor '{column}' must have at least two levels; "
-                    f"got 1 ({observed[0]!r}) in {len(series)} rows."
+                    f"The categorical predictor '{column}' must have at least two levels; got 1 ({observed[0]!r}) in {len(series)} rows."
                 )
             if column in reference_levels:
                 reference = reference_levels[column]
                 if reference not in observed:
-                    raise InputError(
-                        f"Reference level {reference!r} for '{column}' does not occur in the data; "
-                        f"levels are {observed}."
-                    )
+                    raise InputError(f"Reference level {reference!r} for '{column}' does not occur in the data; levels are {observed}.")
                 observed = [reference] + [level for level in observed if level != reference]
             levels[column] = tuple(observed)
         return cls(tuple(predictors), levels)
@@ -120,8 +113,7 @@ class _Encoding:
             unknown = sorted(set(series.tolist()) - set(known), key=str)
             if unknown:
                 raise InputError(
-                    f"The predictor '{column}' has level(s) {unknown} that the model was not fitted on; "
-                    f"known levels are {list(known)}."
+                    f"The predictor '{column}' has level(s) {unknown} that the model was not fitted on; known levels are {list(known)}."
                 )
             columns += [(series == level).to_numpy(dtype=float) for level in known[1:]]
         return np.column_stack(columns)
@@ -187,9 +179,14 @@ def _fit_glm(y: np.ndarray, X: np.ndarray, offset: np.ndarray | None = None) -> 
         warnings.simplefilter("ignore")
         fit = sm.GLM(y, X, family=sm.families.Binomial(), offset=offset).fit(tol=1e-14, maxiter=100)
         return _GlmFit(
-            params=np.asarray(fit.params), bse=np.asarray(fit.bse), cov_params=np.asarray(fit.cov_params()),
-            fittedvalues=np.asarray(fit.fittedvalues), deviance=float(fit.deviance),
-            null_deviance=float(fit.null_deviance), llf=float(fit.llf), converged=bool(fit.converged),
+            params=np.asarray(fit.params),
+            bse=np.asarray(fit.bse),
+            cov_params=np.asarray(fit.cov_params()),
+            fittedvalues=np.asarray(fit.fittedvalues),
+            deviance=float(fit.deviance),
+            null_deviance=float(fit.null_deviance),
+            llf=float(fit.llf),
+            converged=bool(fit.converged),
         )
 
 
@@ -198,9 +195,9 @@ def _binomial_deviance(y: np.ndarray, linear_predictor: np.ndarray) -> float:
     return float(2 * np.sum(np.logaddexp(0, linear_predictor) - y * linear_predictor))
 
 
-def _profile_interval(y, X, j, estimate, std_error, deviance, level) -> tuple[float, float]:
+def _profile_interval(y, X, j, estimate, std_error, deviance, conf_level) -> tuple[float, float]:
     """Profile-likelihood CI of coefficient j: where the signed root deviance reaches -/+ z."""
-    target = sps.norm.ppf((1 + level) / 2)
+    target = sps.norm.ppf((1 + conf_level) / 2)
     others = np.delete(X, j, axis=1)
 
     def signed_root(value: float) -> float:
@@ -220,10 +217,15 @@ def _profile_interval(y, X, j, estimate, std_error, deviance, level) -> tuple[fl
                 bounds.append(direction * np.inf)  # the profile never reaches the cut-off (separation)
                 break
         else:
-            bounds.append(optimize.brentq(
-                lambda value: signed_root(value) - direction * target,
-                estimate, estimate + direction * step, xtol=1e-12, rtol=1e-12,
-            ))
+            bounds.append(
+                optimize.brentq(
+                    lambda value: signed_root(value) - direction * target,
+                    estimate,
+                    estimate + direction * step,
+                    xtol=1e-12,
+                    rtol=1e-12,
+                )
+            )
     return bounds[0], bounds[1]
 
 
@@ -231,6 +233,14 @@ def _collinear_terms(X: np.ndarray, terms: list[str]) -> list[str]:
     _, singular_values, vt = np.linalg.svd(X / np.linalg.norm(X, axis=0), full_matrices=False)
     null_space = vt[singular_values < singular_values[0] * 1e-10]
     return [term for term, weight in zip(terms, np.abs(null_space).max(axis=0)) if weight > 1e-6]
+
+
+def _refuse_collinear(X: np.ndarray, terms: list[str]) -> None:
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise InputError(
+            f"Collinear predictors: the terms {_collinear_terms(X, terms)} are linear combinations of "
+            "one another (or a factor level coincides with another column); remove one of them."
+        )
 
 
 def _check_fit(fit, y: np.ndarray, table: pd.DataFrame) -> None:
@@ -270,7 +280,9 @@ def logistic_regression(
     predictors: Sequence[str],
     reference_levels: Mapping | None = None,
     ci: str = "wald",
-    level: float = 0.95,
+    level: float | None = None,
+    *,
+    conf_level: float = 0.95,
 ) -> LogisticResult:
     """Fit a binary logistic regression by maximum likelihood.
 
@@ -283,58 +295,51 @@ def logistic_regression(
 
     ``ci="wald"`` gives estimate +- z x SE (R ``confint.default``); ``ci="profile"`` gives
     profile-likelihood limits (R ``confint(glm)``, which interpolates a spline through a
-    profile grid, so it agrees with the exact limits computed here to about 1e-4).
+    profile grid, so it agrees with the exact limits computed here to about 1e-4), both at
+    ``conf_level`` (``level``, its older name, still works).
 
     Warns (:class:`SeparationWarning`) when fitted probabilities are numerically 0 or 1 and
     (:class:`EventsPerParameterWarning`) when there are fewer than 10 events per parameter.
     Raises :class:`InputError` for missing values, a constant predictor, a factor with one
     level, or collinear predictors (named).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(7)
+    >>> data = pd.DataFrame({"size_cm": rng.normal(6, 2, 60), "margin": rng.choice(["R0", "R1"], 60)})
+    >>> data["high_grade"] = (rng.random(60) < 1 / (1 + np.exp(3 - data["size_cm"] / 2))).astype(int)
+    >>> fit = logistic_regression(data, "high_grade", ["size_cm", "margin"])
+    >>> fit.coefficients[["term", "estimate", "odds_ratio", "p"]].round(3)
+              term  estimate  odds_ratio      p
+    0  (Intercept)    -4.683       0.009  0.001
+    1      size_cm     0.877       2.403  0.000
+    2   margin[R1]    -0.614       0.541  0.325
     """
     predictors = list(predictors)
     if not predictors:
         raise InputError("'predictors' must name at least one column.")
     if ci not in ("wald", "profile"):
         raise InputError(f"'ci' must be 'wald' or 'profile'; got {ci!r}.")
+    conf_level = resolve_conf_level(conf_level, level, "level")
     require_columns(data, [outcome, *predictors])
     y = binary_outcome(data[outcome], outcome).astype(float)
     encoding = _Encoding.from_data(data, predictors, reference_levels)
     X = encoding.matrix(data)
-    term_rows = encoding.term_rows()
-    terms = [term for term, _, _ in term_rows]
-    if np.linalg.matrix_rank(X) < X.shape[1]:
-        raise InputError(
-            f"Collinear predictors: the terms {_collinear_terms(X, terms)} are linear combinations of "
-            "one another (or a factor level coincides with another column); remove one of them."
-        )
-
+    terms = [term for term, _, _ in encoding.term_rows()]
+    _refuse_collinear(X, terms)
     fit = _fit_glm(y, X)
-    estimate = np.asarray(fit.params)
-    std_error = np.asarray(fit.bse)
-    z_value = estimate / std_error
-    if ci == "wald":
-        half_width = sps.norm.ppf((1 + level) / 2) * std_error
-        limits = np.column_stack([estimate - half_width, estimate + half_width])
-    else:
-        limits = np.array([
-            _profile_interval(y, X, j, estimate[j], std_error[j], fit.deviance, level)
-            for j in range(X.shape[1])
-        ])
-    with np.errstate(over="ignore"):  # under separation an odds ratio or its limit is truly infinite
-        table = pd.DataFrame({
-            "term": terms,
-            "variable": [variable for _, variable, _ in term_rows],
-            "level": [level_ for _, _, level_ in term_rows],
-            "estimate": estimate,
-            "std_error": std_error,
-            "z": z_value,
-            "p": 2 * sps.norm.sf(np.abs(z_value)),
-            "odds_ratio": np.exp(estimate),
-            "ci_low": np.exp(limits[:, 0]),
-            "ci_high": np.exp(limits[:, 1]),
-        })
+    table = _coefficient_table(fit, y, X, encoding.term_rows(), ci, conf_level)
     _check_fit(fit, y, table)
 
-    n, k = X.shape
+    return _logistic_result(fit, table, y, terms, ci, outcome, encoding)
+
+
+def _logistic_result(
+    fit: _GlmFit, table: pd.DataFrame, y: np.ndarray, terms: list[str], ci: str, outcome: str, encoding: _Encoding
+) -> LogisticResult:
+    """The fit's likelihood statistics (AIC, BIC, LR test against the null model) around ``table``."""
+    n, k = y.size, len(terms)
     log_likelihood = float(fit.llf)
     null_deviance = float(fit.null_deviance)
     lr_statistic = null_deviance - float(fit.deviance)
@@ -359,89 +364,28 @@ def logistic_regression(
     )
 
 
-def _variable_lr_p(data: pd.DataFrame, model: LogisticResult, variable: str) -> float:
-    """Likelihood-ratio p of dropping every term of ``variable`` (R: ``drop1(fit, test = "LRT")``)."""
-    X = model.encoding.matrix(data)
-    keep = (model.coefficients["variable"] != variable).to_numpy()
-    reduced_deviance = float(_fit_glm(binary_outcome(data[model.outcome]).astype(float), X[:, keep]).deviance)
-    return float(sps.chi2.sf(reduced_deviance - model.deviance, int((~keep).sum())))
-
-
-def _term_table(data: pd.DataFrame, model: LogisticResult, prefix: str) -> pd.DataFrame:
-    """Odds ratios per term with a row for each factor's reference level (OR 1, no CI)."""
-    rows = []
-    for variable in model.predictors:
-        p_variable = _variable_lr_p(data, model, variable)
-        if variable in model.encoding.levels:
-            reference = model.encoding.levels[variable][0]
-            rows.append({"variable": variable, "term": f"{variable}[{reference}]", "level": reference,
-                         "is_reference": True, "odds_ratio": 1.0, "ci_low": np.nan, "ci_high": np.nan,
-                         "p": np.nan, "p_variable": p_variable})
-        terms = model.coefficients[model.coefficients["variable"] == variable]
-        for term in terms.itertuples():
-            rows.append({"variable": variable, "term": term.term, "level": term.level, "is_reference": False,
-                         "odds_ratio": term.odds_ratio, "ci_low": term.ci_low, "ci_high": term.ci_high,
-                         "p": term.p, "p_variable": p_variable})
-    table = pd.DataFrame(rows)
-    statistics = ["odds_ratio", "ci_low", "ci_high", "p", "p_variable"]
-    return table.rename(columns={column: f"{prefix}_{column}" for column in statistics})
-
-
-def _references_for(reference_levels: Mapping | None, columns: Sequence[str]) -> dict:
-    return {column: level for column, level in (reference_levels or {}).items() if column in columns}
-
-
-def univariable_multivariable(
-    data: pd.DataFrame,
-    outcome: str,
-    candidates: Sequence[str],
-    p_enter: float = 0.05,
-    p_keep: float = 0.05,
-    reference_levels: Mapping | None = None,
-    ci: str = "wald",
-) -> pd.DataFrame:
-    """Univariable screen, then one multivariable model of the variables that pass (design B, step 5).
-
-    Every candidate is fitted alone (:func:`logistic_regression`); a variable enters the
-    multivariable model when its likelihood-ratio test against the null model has
-    p < ``p_enter``. The LR test is used for every variable so that a factor with several
-    levels is judged once (one p per variable, as R ``anova(fit, test = "LRT")``), not by
-    its best level; for a numeric variable it is close to the Wald p shown per term. In the
-    multivariable model a variable is ``retained`` when its drop-one LR test
-    (R ``drop1(fit, test = "LRT")``) has p < ``p_keep``.
-
-    Returns one row per term, with a reference row (OR 1) for each factor:
-    ``variable, term, level, is_reference``, then ``univariable_odds_ratio``,
-    ``univariable_ci_low``, ``univariable_ci_high``, ``univariable_p`` (Wald, per term),
-    ``univariable_p_variable`` (LR), ``selected``, the same ``multivariable_*`` columns (NaN
-    for variables not selected) and ``retained``. ``attrs["selected"]`` and
-    ``attrs["retained"]`` list the variables.
-    """
-    candidates = list(candidates)
-    for name, value in (("p_enter", p_enter), ("p_keep", p_keep)):
-        if not 0 < value <= 1:
-            raise InputError(f"'{name}' must be in (0, 1]; got {value!r}.")
-    require_columns(data, [outcome, *candidates])
-    univariable = pd.concat(
-        [_term_table(data, logistic_regression(data, outcome, [candidate],
-                                               _references_for(reference_levels, [candidate]), ci=ci),
-                     "univariable")
-         for candidate in candidates],
-        ignore_index=True,
-    )
-    univariable["selected"] = univariable["univariable_p_variable"] < p_enter
-    selected = [candidate for candidate in candidates
-                if univariable.loc[univariable["variable"] == candidate, "selected"].iloc[0]]
-    if selected:
-        model = logistic_regression(data, outcome, selected, _references_for(reference_levels, selected), ci=ci)
-        multivariable = _term_table(data, model, "multivariable")
-        table = univariable.merge(multivariable, on=["variable", "term", "level", "is_reference"], how="left")
+def _coefficient_table(fit: _GlmFit, y, X, term_rows, ci: str, conf_level: float) -> pd.DataFrame:
+    """One row per term: estimate, SE, Wald z and p, odds ratio with its Wald or profile CI."""
+    estimate = np.asarray(fit.params)
+    std_error = np.asarray(fit.bse)
+    z_value = estimate / std_error
+    if ci == "wald":
+        half_width = sps.norm.ppf((1 + conf_level) / 2) * std_error
+        limits = np.column_stack([estimate - half_width, estimate + half_width])
     else:
-        table = univariable.assign(**{f"multivariable_{column}": np.nan
-                                      for column in ("odds_ratio", "ci_low", "ci_high", "p", "p_variable")})
-    table["retained"] = table["multivariable_p_variable"] < p_keep
-    table.attrs["selected"] = selected
-    table.attrs["retained"] = [variable for variable in selected
-                               if table.loc[table["variable"] == variable, "retained"].iloc[0]]
-    table.attrs["selection_test"] = "likelihood ratio (per variable)"
-    return table
+        limits = np.array([_profile_interval(y, X, j, estimate[j], std_error[j], fit.deviance, conf_level) for j in range(X.shape[1])])
+    with np.errstate(over="ignore"):  # under separation an odds ratio or its limit is truly infinite
+        return pd.DataFrame(
+            {
+                "term": [term for term, _, _ in term_rows],
+                "variable": [variable for _, variable, _ in term_rows],
+                "level": [level for _, _, level in term_rows],
+                "estimate": estimate,
+                "std_error": std_error,
+                "z": z_value,
+                "p": 2 * sps.norm.sf(np.abs(z_value)),
+                "odds_ratio": np.exp(estimate),
+                "ci_low": np.exp(limits[:, 0]),
+                "ci_high": np.exp(limits[:, 1]),
+            }
+        )

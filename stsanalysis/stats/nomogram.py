@@ -82,6 +82,22 @@ class Nomogram:
     linear-predictor axis are kept, as rms). Attributes: ``scale`` (points per unit of linear predictor, rms
     ``sc``), ``intercept`` (linear predictor at 0 total points, rms ``Intercept``),
     ``max_total_points``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from stsanalysis.stats import logistic_regression
+    >>> rng = np.random.default_rng(7)
+    >>> data = pd.DataFrame({"size_cm": rng.normal(6, 2, 60), "margin": rng.choice(["R0", "R1"], 60)})
+    >>> data["high_grade"] = (rng.random(60) < 1 / (1 + np.exp(3 - data["size_cm"] / 2))).astype(int)
+    >>> nomogram = Nomogram(logistic_regression(data, "high_grade", ["size_cm", "margin"]), data)
+    >>> nomogram.points_table().query("predictor == 'margin'").round(2)
+       predictor value  xbeta  points
+    12    margin    R0   0.00    6.37
+    13    margin    R1  -0.61    0.00
+    >>> nomogram.score(pd.DataFrame({"size_cm": [8.0], "margin": ["R1"]})).round(3)
+       size_cm  margin  total_points  linear_predictor  probability
+    0   72.727     0.0        72.727             1.718        0.848
     """
 
     def __init__(
@@ -111,8 +127,7 @@ class Nomogram:
             if predictor in model.encoding.levels:
                 levels = list(axis_values.get(predictor, model.encoding.levels[predictor]))
                 reference = model.encoding.levels[predictor][0]
-                contribution = [0.0 if level == reference else coefficients[f"{predictor}[{level}]"]
-                                for level in levels]
+                contribution = [0.0 if level == reference else coefficients[f"{predictor}[{level}]"] for level in levels]
             else:
                 if predictor in axis_values:
                     values = numeric_vector(axis_values[predictor], f"axis_values['{predictor}']")
@@ -137,15 +152,16 @@ class Nomogram:
         # ticks are drawn where they fall inside the linear-predictor axis
         fitted = model.linear_predictor(data)
         lp_values = pretty(fitted.min(), fitted.max(), n_intervals)
-        self._linear_predictor_axis = pd.DataFrame({"linear_predictor": lp_values,
-                                                    "total_points": (lp_values - self.intercept) * self.scale})
-        self._total_points_end = (max_points if len(model.predictors) == 1 else
-                                  max(max_points, self.scale * (lp_values.max() - self.intercept)))
+        self._linear_predictor_axis = pd.DataFrame(
+            {"linear_predictor": lp_values, "total_points": (lp_values - self.intercept) * self.scale}
+        )
+        self._total_points_end = (
+            max_points if len(model.predictors) == 1 else max(max_points, self.scale * (lp_values.max() - self.intercept))
+        )
         ticks = probabilities(risk_ticks, "risk_ticks")
         tick_lp = special.logit(ticks)
         shown = (tick_lp >= lp_values.min()) & (tick_lp <= lp_values.max())
-        self._risk = pd.DataFrame({"probability": ticks[shown],
-                                   "total_points": (tick_lp[shown] - self.intercept) * self.scale})
+        self._risk = pd.DataFrame({"probability": ticks[shown], "total_points": (tick_lp[shown] - self.intercept) * self.scale})
         self.n_intervals = n_intervals
 
     @property
@@ -156,6 +172,10 @@ class Nomogram:
     def points_table(self) -> pd.DataFrame:
         """Points of every axis value: ``predictor, value, xbeta`` (beta x value), ``points``."""
         return self._points.copy()
+
+    def points_axis(self) -> np.ndarray:
+        """Tick values of the points scale at the top of the nomogram: ``pretty(c(0, max_points), n)``."""
+        return pretty(0.0, self.max_points, self.n_intervals)
 
     def total_points_axis(self) -> np.ndarray:
         """Tick values of the total-points axis, as rms: ``pretty(c(0, end), n)`` where the end
@@ -185,17 +205,10 @@ class Nomogram:
                 axis = self._points[self._points["predictor"] == predictor].set_index("value")["xbeta"]
                 unknown = sorted(set(rows[predictor]) - set(axis.index), key=str)
                 if unknown:
-                    raise InputError(f"'{predictor}' has level(s) {unknown} that are not on the nomogram; "
-                                     f"levels are {list(axis.index)}.")
+                    raise InputError(f"'{predictor}' has level(s) {unknown} that are not on the nomogram; levels are {list(axis.index)}.")
                 contribution = rows[predictor].map(axis).to_numpy(dtype=float)
             result[predictor] = (contribution - self._lowest[predictor]) * self.scale
         result["total_points"] = result[list(self.model.predictors)].sum(axis=1)
         result["linear_predictor"] = self.intercept + result["total_points"] / self.scale
         result["probability"] = special.expit(result["linear_predictor"])
         return result
-
-    def figure(self, **kwargs):
-        """The nomogram as a plotly figure (:func:`stsanalysis.plotting.nomogram.nomogram_figure`)."""
-        from ..plotting.nomogram import nomogram_figure  # plotting imports stats, not the reverse
-
-        return nomogram_figure(self, **kwargs)

@@ -17,6 +17,7 @@ from scipy import stats as sps
 
 from ..errors import InputError
 from ..validation import numeric_frame
+from ._conf_level import resolve_conf_level
 
 __all__ = [
     "ICC_FORMS",
@@ -40,9 +41,7 @@ ICC_FORM_PARTS = {
     "ICC3k": ("ICC(C,k)", "two-way mixed", "consistency", "mean of k raters"),
 }
 #: psych's form names mapped to the McGraw & Wong (1996) names and models.
-ICC_FORMS = {
-    form: f"{name} {model}, {definition}, {unit}" for form, (name, model, definition, unit) in ICC_FORM_PARTS.items()
-}
+ICC_FORMS = {form: f"{name} {model}, {definition}, {unit}" for form, (name, model, definition, unit) in ICC_FORM_PARTS.items()}
 
 
 def icc_form_name(form: str) -> str:
@@ -66,11 +65,9 @@ def _single_rater_bound(f_bound: np.ndarray, k: int) -> np.ndarray:
     return np.where(np.isinf(f_bound), 1.0, (f_bound - 1) / (f_bound + k - 1))
 
 
-def _icc_arrays(ratings: np.ndarray, alpha: float) -> dict[str, dict[str, np.ndarray]]:
-    """All six ICCs for ``ratings`` of shape (n_targets, k_raters, n_features).
-
-    Returns {form: {icc, f, df1, df2, p, ci_low, ci_high}} with one value per feature.
-    """
+def _mean_squares(ratings: np.ndarray) -> dict[str, np.ndarray]:
+    """Two-way ANOVA mean squares (per feature) of ``ratings`` (n_targets, k_raters, n_features):
+    between targets (msb), between raters (msj), residual (mse) and within targets (msw)."""
     n, k = ratings.shape[0], ratings.shape[1]
     grand = ratings.mean(axis=(0, 1))
     target_means = ratings.mean(axis=1)  # (n, features)
@@ -81,13 +78,40 @@ def _icc_arrays(ratings: np.ndarray, alpha: float) -> dict[str, dict[str, np.nda
     # readers agree closely (the case that matters).
     residual = ratings - target_means[:, None, :] - rater_means[None, :, :] + grand
     ss_error = (residual**2).sum(axis=(0, 1))
+    return {
+        "msb": ss_targets / (n - 1),
+        "msj": ss_raters / (k - 1),
+        "mse": ss_error / ((n - 1) * (k - 1)),
+        "msw": (ss_raters + ss_error) / (n * (k - 1)),
+    }
 
-    df_targets, df_raters, df_error = n - 1, k - 1, (n - 1) * (k - 1)
-    df_within = n * (k - 1)
-    msb = ss_targets / df_targets
-    msj = ss_raters / df_raters
-    mse = ss_error / df_error
-    msw = (ss_raters + ss_error) / df_within
+
+def _absolute_agreement_interval(squares, icc2, n: int, k: int, upper_q: float) -> tuple[np.ndarray, np.ndarray]:
+    """CI of ICC(A,1) with McGraw & Wong's approximate denominator df v, as psych."""
+    msb, msj, mse = squares["msb"], squares["msj"], squares["mse"]
+    f_raters = msj / mse
+    v_num = (k - 1) * (n - 1) * (k * icc2 * f_raters + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
+    v_den = (n - 1) * k**2 * icc2**2 * f_raters**2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
+    # Readers that agree up to a shift (mse = 0) give v = inf / inf; its limit is k - 1,
+    # which R reaches too (its residual mean square is ~1e-30, not 0).
+    v = np.where(mse == 0, k - 1, v_num / v_den)
+    f_for_low = sps.f.ppf(upper_q, n - 1, v)
+    f_for_high = sps.f.ppf(upper_q, v, n - 1)
+    spread = k * msj + (k * n - k - n) * mse
+    icc2_low = n * (msb - f_for_low * mse) / (f_for_low * spread + n * msb)
+    icc2_high = n * (f_for_high * msb - mse) / (spread + n * f_for_high * msb)
+    return icc2_low, icc2_high
+
+
+def _icc_arrays(ratings: np.ndarray, alpha: float) -> dict[str, dict[str, np.ndarray]]:
+    """All six ICCs for ``ratings`` of shape (n_targets, k_raters, n_features).
+
+    Returns {form: {icc, f, df1, df2, p, ci_low, ci_high}} with one value per feature.
+    """
+    n, k = ratings.shape[0], ratings.shape[1]
+    df_targets, df_error, df_within = n - 1, (n - 1) * (k - 1), n * (k - 1)
+    squares = _mean_squares(ratings)
+    msb, msj, mse, msw = squares["msb"], squares["msj"], squares["mse"], squares["msw"]
 
     with np.errstate(divide="ignore", invalid="ignore"):
         icc1 = (msb - msw) / (msb + (k - 1) * msw)
@@ -107,19 +131,7 @@ def _icc_arrays(ratings: np.ndarray, alpha: float) -> dict[str, dict[str, np.nda
         f1_high = f_one_way * sps.f.ppf(upper_q, df_within, df_targets)
         f3_low = f_two_way / sps.f.ppf(upper_q, df_targets, df_error)
         f3_high = f_two_way * sps.f.ppf(upper_q, df_error, df_targets)
-
-        # ICC(A,1): McGraw & Wong's approximate df v of the denominator (as psych).
-        f_raters = msj / mse
-        v_num = (k - 1) * (n - 1) * (k * icc2 * f_raters + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
-        v_den = (n - 1) * k**2 * icc2**2 * f_raters**2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
-        # Readers that agree up to a shift (mse = 0) give v = inf / inf; its limit is k - 1,
-        # which R reaches too (its residual mean square is ~1e-30, not 0).
-        v = np.where(mse == 0, k - 1, v_num / v_den)
-        f_for_low = sps.f.ppf(upper_q, n - 1, v)
-        f_for_high = sps.f.ppf(upper_q, v, n - 1)
-        spread = k * msj + (k * n - k - n) * mse
-        icc2_low = n * (msb - f_for_low * mse) / (f_for_low * spread + n * msb)
-        icc2_high = n * (f_for_high * msb - mse) / (spread + n * f_for_high * msb)
+        icc2_low, icc2_high = _absolute_agreement_interval(squares, icc2, n, k, upper_q)
         f1_bounds = (_single_rater_bound(f1_low, k), _single_rater_bound(f1_high, k))
         f3_bounds = (_single_rater_bound(f3_low, k), _single_rater_bound(f3_high, k))
         f1k_bounds = (1 - 1 / f1_low, 1 - 1 / f1_high)
@@ -148,17 +160,18 @@ def _icc_arrays(ratings: np.ndarray, alpha: float) -> dict[str, dict[str, np.nda
     }
 
 
-def _check_alpha(alpha: float) -> None:
-    if not 0 < alpha < 1:
-        raise InputError(f"'alpha' must be between 0 and 1; got {alpha!r}.")
+def _alpha_of(conf_level: float, alpha: float | None) -> float:
+    """psych's ``alpha`` (1 - confidence level) from ``conf_level`` or from psych's own keyword."""
+    resolve_conf_level(conf_level, alpha, "alpha", is_alpha=True)
+    return alpha if alpha is not None else 1 - conf_level
 
 
-def icc(ratings, alpha: float = 0.05) -> pd.DataFrame:
+def icc(ratings, alpha: float | None = None, *, conf_level: float = 0.95) -> pd.DataFrame:
     """Six intraclass correlation coefficients of a targets x raters table.
 
     Follows ``psych::ICC(x, lmer = FALSE)``: two-way ANOVA without interaction, the
     Shrout & Fleiss (1979) forms ICC1, ICC2, ICC3 (single rater) and ICC1k, ICC2k, ICC3k
-    (mean of k raters), their F tests against 0 and (1 - ``alpha``) confidence intervals;
+    (mean of k raters), their F tests against 0 and ``conf_level`` confidence intervals;
     for ICC2/ICC2k the interval uses McGraw & Wong's (1996) approximate degrees of freedom,
     as psych does. ``description`` gives the McGraw & Wong name of each form; inter-reader
     agreement of measurements is usually reported as ICC2, "ICC(A,1)".
@@ -167,8 +180,12 @@ def icc(ratings, alpha: float = 0.05) -> pd.DataFrame:
     ----------
     ratings : DataFrame or 2-D array, n_targets x k_raters (k >= 2)
         One row per patient/lesion, one column per reader (or reading session).
-    alpha : float
-        1 - confidence level of the intervals.
+    alpha : float, optional
+        psych's name for 1 - confidence level (``psych::ICC(x, alpha = 0.05)``), kept for
+        existing callers; ``conf_level`` is the keyword of every other statistic. Giving
+        both with different levels raises :class:`InputError`.
+    conf_level : float
+        Confidence level of the intervals (default 0.95).
 
     Targets with a missing rating are dropped with a :class:`DroppedTargetsWarning`
     naming them (psych stops instead); at least 3 complete targets are required.
@@ -177,8 +194,18 @@ def icc(ratings, alpha: float = 0.05) -> pd.DataFrame:
     -------
     DataFrame indexed by ``form`` with columns icc, f, df1, df2, p, ci_low, ci_high,
     description.
+
+    Examples
+    --------
+    >>> ratings = [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]]
+    >>> table = icc(ratings)
+    >>> table.loc[["ICC2", "ICC3"], ["icc", "ci_low", "ci_high"]].round(3)
+            icc  ci_low  ci_high
+    form
+    ICC2  0.290   0.019    0.761
+    ICC3  0.715   0.342    0.946
     """
-    _check_alpha(alpha)
+    alpha = _alpha_of(conf_level, alpha)
     if np.ndim(ratings) != 2:
         raise InputError(f"'ratings' must be a 2-D table (targets x raters); got shape {np.shape(ratings)}.")
     frame = numeric_frame(pd.DataFrame(ratings), "ratings")
@@ -194,15 +221,11 @@ def icc(ratings, alpha: float = 0.05) -> pd.DataFrame:
         )
         frame = frame.loc[~incomplete]
     if frame.shape[0] < _MIN_TARGETS:
-        raise InputError(
-            f"'ratings' needs at least {_MIN_TARGETS} targets with complete ratings; got {frame.shape[0]}."
-        )
+        raise InputError(f"'ratings' needs at least {_MIN_TARGETS} targets with complete ratings; got {frame.shape[0]}.")
     if np.ptp(frame.to_numpy()) == 0:
         raise InputError(f"The ICC is undefined: all {frame.size} ratings are identical ({float(frame.iat[0, 0]):g}).")
     forms = _icc_arrays(frame.to_numpy()[:, :, None], alpha)
-    table = pd.DataFrame(
-        {name: {key: float(values[0]) for key, values in columns.items()} for name, columns in forms.items()}
-    ).T
+    table = pd.DataFrame({name: {key: float(values[0]) for key, values in columns.items()} for name, columns in forms.items()}).T
     table.index.name = "form"
     table["description"] = [ICC_FORMS[name] for name in table.index]
     return table
@@ -235,8 +258,9 @@ def icc_features(
     reader_b: pd.DataFrame,
     form: str = "ICC2",
     *,
-    alpha: float = 0.05,
+    alpha: float | None = None,
     with_ci: bool = False,
+    conf_level: float = 0.95,
 ) -> pd.Series | pd.DataFrame:
     """One ICC per feature column from two readings of the same patients.
 
@@ -246,16 +270,29 @@ def icc_features(
     the same labels.
 
     Features with no variance at all (constant in both readings) or with a missing value
-    get NaN with one :class:`UndefinedIccWarning` saying how many.
+    get NaN with one :class:`UndefinedIccWarning` saying how many. ``conf_level`` sets the
+    level of the intervals of ``with_ci=True`` (``alpha`` = 1 - ``conf_level``, psych's name,
+    is accepted as for :func:`icc`).
 
     Returns
     -------
     Series of ICC values indexed by feature (name = ``form``), or with ``with_ci=True`` a
     DataFrame indexed by feature with columns icc, ci_low, ci_high, f, p.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> reader_a = pd.DataFrame({"volume": [10.0, 12, 15, 9, 20], "mean": [1.0, 1.4, 0.9, 1.2, 1.1]})
+    >>> reader_b = pd.DataFrame({"volume": [11.0, 12, 14, 9, 21], "mean": [1.2, 1.1, 1.0, 1.0, 1.3]})
+    >>> icc_features(reader_a, reader_b).round(3)
+    feature
+    volume    0.985
+    mean     -0.023
+    Name: ICC2, dtype: float64
     """
     if form not in ICC_FORMS:
         raise InputError(f"'form' must be one of {list(ICC_FORMS)}; got {form!r}.")
-    _check_alpha(alpha)
+    alpha = _alpha_of(conf_level, alpha)
     _aligned_readers(reader_a, reader_b)
     first = numeric_frame(reader_a, "reader_a")
     second = numeric_frame(reader_b, "reader_b").loc[first.index, first.columns]
@@ -278,8 +315,7 @@ def icc_features(
             stacklevel=2,
         )
     columns = ["icc", "ci_low", "ci_high", "f", "p"] if with_ci else ["icc"]
-    table = pd.DataFrame({column: np.where(undefined, np.nan, result[column]) for column in columns},
-                         index=first.columns)
+    table = pd.DataFrame({column: np.where(undefined, np.nan, result[column]) for column in columns}, index=first.columns)
     table.index.name = "feature"
     if with_ci:
         return table

@@ -1,4 +1,4 @@
-"""Survival analysis: Kaplan-Meier, log-rank, Cox regression and Harrell's C.
+"""Survival curves and their comparison: Kaplan-Meier and log-rank tests.
 
 Every default follows R's ``survival`` package (3.5):
 
@@ -7,11 +7,9 @@ Every default follows R's ``survival`` package (3.5):
 - :func:`logrank_test` -- ``survdiff(..., rho = 0)``; ``rho = 1`` is the Peto & Peto
   modification of the Gehan-Wilcoxon test. :func:`pairwise_logrank` is
   ``survminer::pairwise_survdiff`` (survdiff on each pair of groups, then ``p.adjust``).
-- :func:`cox_regression` -- ``coxph(..., ties = "efron")`` with the tests of
-  ``summary(coxph)`` and the proportional-hazards test of ``cox.zph(fit)``.
-- :func:`concordance_index` -- ``concordance(Surv(time, event) ~ risk, reverse = TRUE)``
-  with its infinitesimal-jackknife standard error; :func:`compare_concordance` contrasts two
-  risk scores on the same patients.
+
+Cox regression is in :mod:`~stsanalysis.stats.cox`, Harrell's C in
+:mod:`~stsanalysis.stats.concordance`; both use the input checks of this module.
 
 Event coding is 1 = event (death, progression), 0 = censored, as ``Surv(time, event)``.
 """
@@ -25,30 +23,22 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
-from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.stats.multitest import multipletests
 
 from ..errors import InputError
-from ..validation import name_of, numeric_vector, require_columns, same_length
+from ..validation import name_of, numeric_vector, same_length
 from ._result import Result
 
 __all__ = [
     "KMResult",
     "LogrankResult",
-    "CoxResult",
-    "ConcordanceResult",
-    "ConcordanceComparison",
     "SurvivalWarning",
     "kaplan_meier",
     "logrank_test",
     "pairwise_logrank",
-    "cox_regression",
-    "concordance_index",
-    "compare_concordance",
 ]
 
 CONF_TYPES = ("log", "log-log", "plain")
-TIES = ("efron", "breslow")
 # R's p.adjust method names mapped to statsmodels' multipletests names.
 P_ADJUST_METHODS = {
     "BH": "fdr_bh",
@@ -130,8 +120,7 @@ def _warn_groups_without_events(event, group_series, what: str) -> None:
     for level, mask in _group_masks(event.size, group_series):
         if not event[mask].any():
             warnings.warn(
-                f"Group {level!r} has no events ({int(mask.sum())} patients, all censored); "
-                f"its {what}.",
+                f"Group {level!r} has no events ({int(mask.sum())} patients, all censored); its {what}.",
                 SurvivalWarning,
                 stacklevel=3,
             )
@@ -269,8 +258,10 @@ class KMResult(Result):
             # index of the last table time <= t; -1 before the first time (S = 1, SE = 0)
             last = np.searchsorted(table["time"].to_numpy(), times_in_range, side="right") - 1
             padded = pd.concat(
-                [pd.DataFrame({"survival": [1.0], "std_error": [0.0], "ci_low": [1.0], "ci_high": [1.0]}),
-                 table[["survival", "std_error", "ci_low", "ci_high"]]],
+                [
+                    pd.DataFrame({"survival": [1.0], "std_error": [0.0], "ci_low": [1.0], "ci_high": [1.0]}),
+                    table[["survival", "std_error", "ci_low", "ci_high"]],
+                ],
                 ignore_index=True,
             ).iloc[last + 1]
             group_risk = risk[risk["group"] == group].iloc[: times_in_range.size]
@@ -299,6 +290,20 @@ def kaplan_meier(time, event, group=None, conf_type: str = "log", conf_level: fl
     curve) is <= 0.5, the midpoint of a flat stretch at exactly 0.5.
 
     A group without events warns and keeps S = 1.
+
+    Examples
+    --------
+    >>> km = kaplan_meier([5, 8, 12, 12, 20, 25], [1, 1, 0, 1, 1, 0])
+    >>> km.table[["time", "n_risk", "n_event", "survival"]].round(3)
+       time  n_risk  n_event  survival
+    0   5.0       6        1     0.833
+    1   8.0       5        1     0.667
+    2  12.0       4        1     0.500
+    3  20.0       2        1     0.250
+    4  25.0       1        0     0.250
+    >>> km.median[["n", "n_event", "median"]]
+       n  n_event  median
+    0  6        4    16.0
     """
     if conf_type not in CONF_TYPES:
         raise InputError(f"'conf_type' must be one of {CONF_TYPES}; got {conf_type!r}.")
@@ -306,8 +311,7 @@ def kaplan_meier(time, event, group=None, conf_type: str = "log", conf_level: fl
     time, event, group_series = _survival_data(time, event, group)
     if not event.any():
         warnings.warn(
-            f"All {event.size} patients are censored: the survival estimate stays 1 and no "
-            "median can be estimated.",
+            f"All {event.size} patients are censored: the survival estimate stays 1 and no median can be estimated.",
             SurvivalWarning,
             stacklevel=2,
         )
@@ -361,6 +365,14 @@ def logrank_test(time, event, group, rho: float = 0) -> LogrankResult:
     is the log-rank test, rho = 1 the Peto & Peto modification of the Gehan-Wilcoxon test.
     The statistic is (O - E)' V^- (O - E) over the groups with expected > 0, df = their
     number - 1, as survdiff.
+
+    Examples
+    --------
+    >>> time = [5, 8, 12, 20, 6, 15, 30, 40]
+    >>> event = [1, 1, 1, 1, 1, 0, 1, 0]
+    >>> result = logrank_test(time, event, ["a"] * 4 + ["b"] * 4)
+    >>> round(result.statistic, 3), result.df, round(result.p, 4)
+    (2.799, 1, 0.0943)
     """
     time, event, group_series = _survival_data(time, event, group)
     levels = _group_levels(group_series)
@@ -406,9 +418,7 @@ def logrank_test(time, event, group, rho: float = 0) -> LogrankResult:
                 "oe_squared_over_v": (observed - expected) ** 2 / np.diag(variance),
             }
         )
-    return LogrankResult(
-        statistic=statistic, df=df, p=float(sps.chi2.sf(statistic, df)), rho=float(rho), table=table
-    )
+    return LogrankResult(statistic=statistic, df=df, p=float(sps.chi2.sf(statistic, df)), rho=float(rho), table=table)
 
 
 def pairwise_logrank(time, event, group, rho: float = 0, p_adjust: str = "BH") -> pd.DataFrame:
@@ -418,6 +428,17 @@ def pairwise_logrank(time, event, group, rho: float = 0, p_adjust: str = "BH") -
     p values are adjusted over all pairs with R's ``p.adjust`` method ``p_adjust`` ("BH"
     default, "holm", "bonferroni", "hochberg", "hommel", "BY", "none").
     Columns: group_a, group_b, statistic, p, p_adjusted.
+
+    Examples
+    --------
+    >>> time = [5, 8, 12, 20, 6, 15, 30, 40, 9, 14, 22, 35]
+    >>> event = [1, 1, 1, 1, 1, 0, 1, 0, 1, 1, 0, 1]
+    >>> table = pairwise_logrank(time, event, ["a"] * 4 + ["b"] * 4 + ["c"] * 4, p_adjust="holm")
+    >>> table.round(3)
+      group_a group_b  statistic      p  p_adjusted
+    0       a       b      2.799  0.094       0.283
+    1       a       c      2.253  0.133       0.283
+    2       b       c      0.291  0.590       0.590
     """
     if p_adjust not in P_ADJUST_METHODS:
         raise InputError(f"'p_adjust' must be one of {list(P_ADJUST_METHODS)}; got {p_adjust!r}.")
@@ -435,338 +456,3 @@ def pairwise_logrank(time, event, group, rho: float = 0, p_adjust: str = "BH") -
     method = P_ADJUST_METHODS[p_adjust]
     result["p_adjusted"] = result["p"] if method is None else multipletests(result["p"], method=method)[1]
     return result
-
-
-# --------------------------------------------------------------------------------------------
-# Cox regression
-
-
-def _event_time_terms(time, event, covariates, beta, ties):
-    """Per distinct event time: sum of Schoenfeld residuals and the information contribution.
-
-    Efron's approximation removes k/d of the tied deaths' risk at the k-th of d steps;
-    Breslow keeps them all. Summed over event times these are the Cox score and information.
-    """
-    centred = covariates - covariates.mean(axis=0)
-    risk = np.exp(centred @ beta)
-    event_times = np.unique(time[event == 1])
-    scores = np.zeros((event_times.size, covariates.shape[1]))
-    informations = np.zeros((event_times.size, covariates.shape[1], covariates.shape[1]))
-    for index, event_time in enumerate(event_times):
-        in_risk_set = time >= event_time
-        dying = in_risk_set & (time == event_time) & (event == 1)
-        n_dying = int(dying.sum())
-        fractions = np.arange(n_dying) / n_dying if ties == "efron" else np.zeros(n_dying)
-        for fraction in fractions:
-            weights = risk * (in_risk_set - fraction * dying)
-            mean = weights @ centred / weights.sum()
-            deviation = centred - mean
-            informations[index] += (weights[:, None] * deviation).T @ deviation / weights.sum()
-            scores[index] -= mean
-        scores[index] += centred[dying].sum(axis=0)
-    return event_times, scores, informations
-
-
-def _zph_test(time, event, covariates, beta, ties, names) -> pd.DataFrame:
-    """Proportional-hazards score test of ``cox.zph(fit, transform = "km")`` (survival 3.x).
-
-    Score test, at the fitted coefficients, of adding g(t) * x_j to the model, g = 1 - S(t-)
-    of the pooled Kaplan-Meier, centred over the events: one test per covariate and a GLOBAL
-    test of all of them.
-    """
-    km = _km_one_group(time, event, 1.0, "plain")
-    event_times, scores, informations = _event_time_terms(time, event, covariates, beta, ties)
-    # left-continuous KM: S just before each time, 1 before the first
-    before = np.concatenate(([1.0], km["survival"].to_numpy()))
-
-    def one_minus_km(at):
-        return 1 - before[np.searchsorted(km["time"].to_numpy(), at, side="left")]
-
-    g_event = one_minus_km(event_times) - one_minus_km(time[event == 1]).mean()
-    n_covariates = covariates.shape[1]
-    information = np.block(
-        [
-            [np.einsum("tjk->jk", informations), np.einsum("t,tjk->jk", g_event, informations)],
-            [np.einsum("t,tjk->jk", g_event, informations), np.einsum("t,tjk->jk", g_event**2, informations)],
-        ]
-    )
-    score_time = np.concatenate((np.zeros(n_covariates), g_event @ scores))
-    rows = []
-    for j, name in enumerate(names):
-        keep = np.r_[np.arange(n_covariates), n_covariates + j]
-        u = score_time[keep]
-        rows.append({"term": name, "chisq": float(u @ np.linalg.solve(information[np.ix_(keep, keep)], u)), "df": 1})
-    rows.append(
-        {"term": "GLOBAL", "chisq": float(score_time @ np.linalg.solve(information, score_time)), "df": n_covariates}
-    )
-    table = pd.DataFrame(rows)
-    table["p"] = sps.chi2.sf(table["chisq"], table["df"])
-    return table
-
-
-@dataclasses.dataclass(frozen=True)
-class CoxResult(Result):
-    """Cox proportional-hazards fit with the tests of ``summary(coxph)`` and ``cox.zph``.
-
-    ``coefficients``: term, coef, hazard_ratio, std_error, z, p, ci_low, ci_high (Wald,
-    of the hazard ratio). Each test (likelihood ratio, Wald, score = log-rank) has its
-    statistic, df and p. ``ph_test``: term, chisq, df, p (one row per covariate + GLOBAL).
-    ``concordance``: Harrell's C of the linear predictor (:func:`concordance_index`).
-    """
-
-    coefficients: pd.DataFrame
-    log_likelihood: float
-    log_likelihood_null: float
-    lr_statistic: float
-    lr_df: int
-    lr_p: float
-    wald_statistic: float
-    wald_df: int
-    wald_p: float
-    score_statistic: float
-    score_df: int
-    score_p: float
-    n: int
-    n_event: int
-    ties: str
-    ph_test: pd.DataFrame
-    concordance: "ConcordanceResult"
-    linear_predictor: np.ndarray
-
-
-def cox_regression(
-    data: pd.DataFrame,
-    duration: str,
-    event: str,
-    covariates: list[str],
-    ties: str = "efron",
-    conf_level: float = 0.95,
-) -> CoxResult:
-    """Cox regression, as ``coxph(Surv(duration, event) ~ covariates, ties = "efron")``.
-
-    Fitted by statsmodels' ``PHReg`` (Newton-Raphson on the partial likelihood), which has
-    both Efron's (R's default) and Breslow's (``ties="breslow"``, SAS/SPSS/Stata default)
-    handling of tied event times. Covariates must be numeric (code categories as 0/1
-    dummies). The score test is evaluated at beta = 0 as ``summary(coxph)$sctest`` (with one
-    binary covariate it is the log-rank test). ``ph_test`` is ``cox.zph(fit)``.
-    """
-    if ties not in TIES:
-        raise InputError(f"'ties' must be one of {TIES}; got {ties!r}.")
-    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    if not covariates:
-        raise InputError("'covariates' must name at least one column.")
-    require_columns(data, [duration, event, *covariates], "data")
-    time, status, _ = _survival_data(data[duration], data[event], names=(duration, event))
-    if not status.any():
-        raise InputError(f"The event column '{event}' has no events; a Cox model cannot be fitted.")
-    design = np.column_stack([numeric_vector(data[name], name) for name in covariates])
-    constant = [name for name, column in zip(covariates, design.T) if np.ptp(column) == 0]
-    if constant:
-        raise InputError(f"Covariate(s) {constant} are constant; a Cox model cannot estimate their effect.")
-    z = _z_value(conf_level)
-
-    model = PHReg(time, design, status=status, ties=ties)
-    beta = np.zeros(design.shape[1])
-    # Newton-Raphson to R's convergence (coxph stops at a relative log-likelihood change
-    # < 1e-9); statsmodels' default stopping rule is looser than the 1e-6 we promise.
-    for _ in range(100):
-        step = np.linalg.solve(-model.hessian(beta), model.score(beta))
-        beta = beta + step
-        if np.max(np.abs(step)) < 1e-12:
-            break
-    else:
-        warnings.warn(
-            "The Cox model did not converge in 100 Newton steps; a coefficient may be infinite "
-            "(monotone likelihood, e.g. a covariate level without events).",
-            SurvivalWarning,
-            stacklevel=2,
-        )
-    covariance = np.linalg.inv(-model.hessian(beta))
-    std_error = np.sqrt(np.diag(covariance))
-    z_values = beta / std_error
-    coefficients = pd.DataFrame(
-        {
-            "term": covariates,
-            "coef": beta,
-            "hazard_ratio": np.exp(beta),
-            "std_error": std_error,
-            "z": z_values,
-            "p": 2 * sps.norm.sf(np.abs(z_values)),
-            "ci_low": np.exp(beta - z * std_error),
-            "ci_high": np.exp(beta + z * std_error),
-        }
-    )
-    n_covariates = design.shape[1]
-    log_likelihood, log_likelihood_null = float(model.loglike(beta)), float(model.loglike(np.zeros(n_covariates)))
-    lr_statistic = 2 * (log_likelihood - log_likelihood_null)
-    wald_statistic = float(beta @ np.linalg.solve(covariance, beta))
-    score_at_zero = model.score(np.zeros(n_covariates))
-    score_statistic = float(score_at_zero @ np.linalg.solve(-model.hessian(np.zeros(n_covariates)), score_at_zero))
-    linear_predictor = (design - design.mean(axis=0)) @ beta
-    return CoxResult(
-        coefficients=coefficients,
-        log_likelihood=log_likelihood,
-        log_likelihood_null=log_likelihood_null,
-        lr_statistic=lr_statistic,
-        lr_df=n_covariates,
-        lr_p=float(sps.chi2.sf(lr_statistic, n_covariates)),
-        wald_statistic=wald_statistic,
-        wald_df=n_covariates,
-        wald_p=float(sps.chi2.sf(wald_statistic, n_covariates)),
-        score_statistic=score_statistic,
-        score_df=n_covariates,
-        score_p=float(sps.chi2.sf(score_statistic, n_covariates)),
-        n=int(time.size),
-        n_event=int(status.sum()),
-        ties=ties,
-        ph_test=_zph_test(time, status, design, beta, ties, covariates),
-        concordance=concordance_index(time, status, linear_predictor),
-        linear_predictor=linear_predictor,
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# concordance
-
-
-def _pair_influence(time, event, risk):
-    """Harrell's C and, per patient, its infinitesimal-jackknife influence (as survival).
-
-    Pairs are compared as n x n boolean matrices: fast up to a few thousand patients.
-
-    A pair is comparable when the shorter time is an event; a censoring at the same time
-    as an event counts as the longer survivor, two events at the same time are not
-    comparable. Concordant: the patient who failed first has the higher risk. Returns
-    (c, dfbeta) with survival::concordancefit's dfbeta for Somers' d, halved for C.
-    """
-    shorter = (time[:, None] < time[None, :]) | ((time[:, None] == time[None, :]) & (event[None, :] == 0))
-    comparable = shorter & (event[:, None] == 1)
-    concordant = comparable & (risk[:, None] > risk[None, :])
-    discordant = comparable & (risk[:, None] < risk[None, :])
-    tied_risk = comparable & (risk[:, None] == risk[None, :])
-    per_patient = {
-        name: matrix.sum(axis=0) + matrix.sum(axis=1)
-        for name, matrix in (("concordant", concordant), ("discordant", discordant), ("tied", tied_risk))
-    }
-    n_pairs = sum(per_patient.values()).sum() / 2
-    if n_pairs == 0:
-        raise InputError("No comparable pairs: at least one event before another patient's time is needed.")
-    somers_d = (per_patient["concordant"].sum() - per_patient["discordant"].sum()) / 2 / n_pairs
-    involved = per_patient["concordant"] + per_patient["discordant"] + per_patient["tied"]
-    dfbeta = (per_patient["concordant"] - per_patient["discordant"] - somers_d * involved) / (2 * n_pairs)
-    return (somers_d + 1) / 2, dfbeta
-
-
-@dataclasses.dataclass(frozen=True)
-class ConcordanceResult(Result):
-    """Harrell's C with its standard error and Wald CI (clipped to [0, 1])."""
-
-    c: float
-    se: float
-    ci_low: float
-    ci_high: float
-    conf_level: float
-
-
-def _concordance_inputs(time, event, **risks):
-    time, event, _ = _survival_data(time, event)
-    arrays = {name: numeric_vector(values, name) for name, values in risks.items()}
-    same_length(time=time, **arrays)
-    if not event.any():
-        raise InputError(f"'event' has no events among {event.size} patients; the C-index is undefined.")
-    return time, event, arrays
-
-
-def concordance_index(time, event, risk, conf_level: float = 0.95) -> ConcordanceResult:
-    """Harrell's C (higher ``risk`` = shorter survival) with survival's standard error.
-
-    Matches ``survival::concordance(Surv(time, event) ~ risk, reverse = TRUE)``: ties in
-    risk count 1/2, pairs tied on an event time are not comparable, a censoring tied with an
-    event time outlives it. ``se`` is ``sqrt(fit$var)``, the infinitesimal-jackknife SE;
-    the CI is C +- z * se, clipped to [0, 1]. (lifelines' ``concordance_index`` expects
-    predicted survival times: it equals this C when given ``-risk``.)
-    """
-    z = _z_value(conf_level)
-    time, event, arrays = _concordance_inputs(time, event, risk=risk)
-    c, dfbeta = _pair_influence(time, event, arrays["risk"])
-    se = float(np.sqrt(np.sum(dfbeta**2)))
-    return ConcordanceResult(
-        c=float(c), se=se, ci_low=float(max(c - z * se, 0.0)), ci_high=float(min(c + z * se, 1.0)),
-        conf_level=conf_level,
-    )
-
-
-@dataclasses.dataclass(frozen=True)
-class ConcordanceComparison(Result):
-    """Difference of two C-indices (a - b) on the same patients."""
-
-    c_a: float
-    c_b: float
-    difference: float
-    se: float
-    ci_low: float
-    ci_high: float
-    statistic: float
-    p: float
-    method: str
-    n_boot: int
-    conf_level: float
-
-
-def compare_concordance(
-    time,
-    event,
-    risk_a,
-    risk_b,
-    method: str = "u-statistic",
-    n_boot: int = 2000,
-    seed: int | None = None,
-    conf_level: float = 0.95,
-) -> ConcordanceComparison:
-    """Compare Harrell's C of two risk scores on the same patients (C_a - C_b).
-
-    ``method="u-statistic"`` (default) uses the joint infinitesimal-jackknife variance of
-    the two C's, as ``concordance(fit_a, fit_b)`` in survival (its ``var`` matrix) followed
-    by the contrast (1, -1): z = difference / se, two-sided normal p, Wald CI.
-    ``method="bootstrap"`` resamples patients ``n_boot`` times (``seed`` for
-    reproducibility): percentile CI, and z = difference / SD of the bootstrap differences
-    with a normal p (the convention of pROC's bootstrap ``roc.test``).
-    """
-    if method not in ("u-statistic", "bootstrap"):
-        raise InputError(f"'method' must be 'u-statistic' or 'bootstrap'; got {method!r}.")
-    z = _z_value(conf_level)
-    time, event, arrays = _concordance_inputs(time, event, risk_a=risk_a, risk_b=risk_b)
-    c_a, dfbeta_a = _pair_influence(time, event, arrays["risk_a"])
-    c_b, dfbeta_b = _pair_influence(time, event, arrays["risk_b"])
-    difference = float(c_a - c_b)
-    if method == "u-statistic":
-        se = float(np.sqrt(np.sum((dfbeta_a - dfbeta_b) ** 2)))
-        ci_low, ci_high, n_boot = difference - z * se, difference + z * se, 0
-    else:
-        if int(n_boot) < 2:
-            raise InputError(f"'n_boot' must be at least 2; got {n_boot!r}.")
-        rng = np.random.default_rng(seed)
-        differences = np.empty(int(n_boot))
-        for index in range(differences.size):
-            sample = rng.integers(0, time.size, time.size)
-            differences[index] = (
-                _pair_influence(time[sample], event[sample], arrays["risk_a"][sample])[0]
-                - _pair_influence(time[sample], event[sample], arrays["risk_b"][sample])[0]
-            )
-        se = float(np.std(differences, ddof=1))
-        alpha = 1 - conf_level
-        ci_low, ci_high = (float(value) for value in np.quantile(differences, [alpha / 2, 1 - alpha / 2]))
-    statistic = difference / se
-    return ConcordanceComparison(
-        c_a=float(c_a),
-        c_b=float(c_b),
-        difference=difference,
-        se=se,
-        ci_low=float(ci_low),
-        ci_high=float(ci_high),
-        statistic=float(statistic),
-        p=float(2 * sps.norm.sf(abs(statistic))),
-        method=method,
-        n_boot=int(n_boot),
-        conf_level=conf_level,
-    )

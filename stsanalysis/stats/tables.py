@@ -1,4 +1,5 @@
-"""Manuscript tables: Table 1 (patient characteristics) and the design-A tables 2 to 4.
+"""Manuscript tables: Table 1 (patient characteristics), the design-A tables 2 to 4 and the
+ROC table (one row per parameter: AUC, CI, p, Youden cut-off).
 
 Each builder validates the columns it is given, computes with the functions of
 :mod:`~stsanalysis.stats.univariate`, :mod:`~stsanalysis.stats.correlation` and
@@ -13,6 +14,7 @@ Missing values are dropped per variable (per pair for correlations) and counted.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,9 +24,11 @@ from ..errors import InputError
 from ..report.formatting import format_count_percent, format_mean_sd, format_median_iqr
 from ..validation import numeric_vector, require_columns, two_levels
 from ._result import Result
+from .contingency import contingency_test
 from .correlation import spearman
 from .reliability import ICC_FORMS, icc
-from .univariate import compare_groups, contingency_test, shapiro, summary_statistics
+from .roc import RocResult, roc
+from .univariate import compare_groups, shapiro, summary_statistics
 
 __all__ = [
     "AgreementResult",
@@ -34,6 +38,8 @@ __all__ = [
     "group_comparison_table",
     "correlation_table",
     "agreement_table",
+    "roc_table",
+    "roc_summary",
 ]
 
 
@@ -126,6 +132,18 @@ def table_one(
 
     Returns columns variable, level, summary, overall, one column per group level, test,
     p (float), missing (count of missing values of the variable).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"grade": ["low"] * 4 + ["high"] * 4, "age": [50, 61, 45, 58, 66, 70, 59, 72],
+    ...                    "sex": ["f", "m", "f", "f", "m", "m", "f", "m"]})
+    >>> table_one(df, "grade", ["age", "sex"])[["variable", "level", "high", "low", "test"]]
+      variable level          high           low                 test
+    0      age        66.75 ± 5.74  53.50 ± 7.33         Welch t-test
+    1      sex                                    Fisher's exact test
+    2      sex     f     1 (25.0%)     3 (75.0%)
+    3      sex     m     3 (75.0%)     1 (25.0%)
     """
     categorical = list(categorical or [])
     require_columns(df, [group, *variables, *categorical], "df")
@@ -154,6 +172,15 @@ def describe_parameters(
     Columns parameter, n, min, max, mean, sd, median, p25, p75, shapiro_p, normal
     (Shapiro-Wilk p > ``alpha``), summary_kind ("mean_sd" when normal, else
     "median_iqr"). Missing values are dropped; n counts the values used.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"adc": [1.1, 0.9, 1.3, 1.0, 1.2, 0.8], "size": [3.0, 5.5, 4.1, 12.0, 6.2, 4.8]})
+    >>> describe_parameters(data, ["adc", "size"])[["parameter", "n", "mean", "median", "summary_kind"]].round(3)
+      parameter  n   mean  median summary_kind
+    0       adc  6  1.050    1.05      mean_sd
+    1      size  6  5.933    5.15      mean_sd
     """
     require_columns(data, parameters, "data")
     rows = []
@@ -179,16 +206,26 @@ def reliability_table(
     readers: dict[str, tuple[str, str]],
     form: str = "ICC2",
     *,
-    alpha: float = 0.05,
+    alpha: float | None = None,
+    conf_level: float = 0.95,
 ) -> pd.DataFrame:
     """Design A, Table 2 reliability: the ICC of each parameter between two readers.
 
     ``readers`` maps a parameter name to its two reader columns, e.g.
     ``{"ADCmean": ("adc_mean_r1", "adc_mean_r2")}``. Uses :func:`icc` (``psych::ICC``);
     ``form`` picks the row (default ICC2 = ICC(A,1), absolute agreement). Patients with a
-    missing reading are dropped with a warning.
+    missing reading are dropped with a warning. ``conf_level`` is the level of the CI
+    (``alpha`` = 1 - ``conf_level``, psych's name, is accepted as for :func:`icc`).
 
     Returns columns parameter, icc, ci_low, ci_high, p, f, df1, df2, n, form.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"adc_r1": [1.1, 0.9, 1.3, 1.0, 1.2], "adc_r2": [1.0, 0.9, 1.4, 1.1, 1.2]})
+    >>> reliability_table(data, {"ADC": ("adc_r1", "adc_r2")})[["parameter", "icc", "ci_low", "ci_high", "n"]].round(3)
+      parameter    icc  ci_low  ci_high  n
+    0       ADC  0.902   0.369    0.989  5
     """
     if form not in ICC_FORMS:
         raise InputError(f"'form' must be one of {list(ICC_FORMS)}; got {form!r}.")
@@ -200,7 +237,7 @@ def reliability_table(
     for parameter, columns in readers.items():
         ratings = data[list(columns)]
         try:
-            row = icc(ratings, alpha=alpha).loc[form]
+            row = icc(ratings, alpha, conf_level=conf_level).loc[form]
         except InputError as error:  # name the parameter: icc() only knows 'ratings'
             raise InputError(f"Parameter '{parameter}' ({columns[0]}, {columns[1]}): {error}") from None
         rows.append(
@@ -227,13 +264,19 @@ def group_comparison_table(
     chosen by :func:`~stsanalysis.stats.univariate.compare_groups` (t-test when both
     groups pass Shapiro-Wilk, else Mann-Whitney U with SPSS's Z), statistic_name ("t" or
     "Z"), statistic and p.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"adc": [1.1, 0.9, 1.3, 1.0, 0.7, 0.8, 0.6, 0.9], "grade": ["low"] * 4 + ["high"] * 4})
+    >>> group_comparison_table(data, ["adc"], "grade")[["parameter", "group_1", "group_2", "test", "p"]].round(4)
+      parameter group_1 group_2          test       p
+    0       adc    high     low  Welch t-test  0.0251
     """
     require_columns(data, [*parameters, group], "data")
     rows = []
     for parameter in parameters:
-        comparison = compare_groups(
-            data[parameter], data[group], alpha=alpha, equal_var=equal_var, quantile_method=quantile_method
-        )
+        comparison = compare_groups(data[parameter], data[group], alpha=alpha, equal_var=equal_var, quantile_method=quantile_method)
         row = {"parameter": parameter}
         for position, (level, summary) in enumerate(comparison.summaries.iterrows(), start=1):
             row[f"group_{position}"] = level
@@ -255,6 +298,14 @@ def correlation_table(data: pd.DataFrame, parameters: list[str], targets: list[s
 
     ``cor.test(x, y, method = "spearman", exact = FALSE)`` per pair, on the rows where
     both are present (as R). Returns columns parameter, target, rho, p, n.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"adc": [1.1, 0.9, 1.3, 1.0, 0.7, 0.8], "ki67": [10, 25, 5, 20, 40, 15]})
+    >>> correlation_table(data, ["adc"], ["ki67"]).round(4)
+      parameter target     rho       p  n
+    0       adc   ki67 -0.8286  0.0416  6
     """
     require_columns(data, [*parameters, *targets], "data")
     rows = []
@@ -306,9 +357,9 @@ def _cohen_kappa(proportions: np.ndarray, n: int) -> tuple[float, float]:
     margins = column[:, None] + row[None, :]
     off_diagonal = proportions * margins**2
     off_diagonal_sum = off_diagonal.sum() - np.trace(off_diagonal)
-    variance = (
-        diagonal.sum() + (1 - observed) ** 2 * off_diagonal_sum - (observed * chance - 2 * chance + observed) ** 2
-    ) / (n * (1 - chance) ** 4)
+    variance = (diagonal.sum() + (1 - observed) ** 2 * off_diagonal_sum - (observed * chance - 2 * chance + observed) ** 2) / (
+        n * (1 - chance) ** 4
+    )
     return float(kappa), float(np.sqrt(max(variance, 0.0)))
 
 
@@ -318,6 +369,12 @@ def agreement_table(reference, test, labels=None, *, conf_level: float = 0.95) -
     ``labels`` fixes the order of the categories (default: the sorted union of both);
     values outside ``labels`` are refused. Pairs with a missing rating are refused (fix
     or drop them first, the table must add up to the cohort).
+
+    Examples
+    --------
+    >>> result = agreement_table(["low", "low", "high", "high", "high", "low"], ["low", "high", "high", "high", "high", "low"])
+    >>> result.n_agree, round(result.accuracy, 3), round(result.kappa, 3)
+    (5, 0.833, 0.667)
     """
     reference = pd.Series(reference).reset_index(drop=True)
     test = pd.Series(test).reset_index(drop=True)
@@ -325,8 +382,9 @@ def agreement_table(reference, test, labels=None, *, conf_level: float = 0.95) -
         raise InputError(f"'reference' and 'test' must have the same length; got {len(reference)} and {len(test)}.")
     for name, series in (("reference", reference), ("test", test)):
         if series.isna().any():
-            raise InputError(f"'{name}' has {int(series.isna().sum())} missing rating(s) at positions "
-                             f"{list(series.index[series.isna()][:5])}.")
+            raise InputError(
+                f"'{name}' has {int(series.isna().sum())} missing rating(s) at positions {list(series.index[series.isna()][:5])}."
+            )
     if labels is None:
         labels = sorted(set(reference) | set(test))
     else:
@@ -336,9 +394,7 @@ def agreement_table(reference, test, labels=None, *, conf_level: float = 0.95) -
             raise InputError(f"Ratings {unknown} are not among 'labels' {labels}.")
     if len(labels) < 2:
         raise InputError(f"Agreement needs at least 2 categories; got {labels}.")
-    table = pd.crosstab(
-        pd.Categorical(reference, categories=labels), pd.Categorical(test, categories=labels), dropna=False
-    )
+    table = pd.crosstab(pd.Categorical(reference, categories=labels), pd.Categorical(test, categories=labels), dropna=False)
     table.index.name, table.columns.name = "reference", "test"
     counts = table.to_numpy()
     n = int(counts.sum())
@@ -358,3 +414,70 @@ def agreement_table(reference, test, labels=None, *, conf_level: float = 0.95) -
         kappa_ci_low=float(max(-1.0, kappa - half_width)),
         kappa_ci_high=float(min(1.0, kappa + half_width)),
     )
+
+
+def roc_table(
+    data: pd.DataFrame,
+    outcome: str,
+    parameters: Sequence[str],
+    direction: str | Mapping[str, str] = "auto",
+    conf_level: float = 0.95,
+    se_method: str = "delong",
+) -> pd.DataFrame:
+    """One row per parameter: AUC with CI and p (:func:`roc`) and the Youden cut-off.
+
+    Columns: parameter, auc, ci_low, ci_high, p, threshold, rule (e.g. "< 1.525": low
+    values predict the positive class), sensitivity, specificity, youden_index, direction,
+    n_positive, n_negative. ``direction`` is one value for all parameters or a mapping
+    parameter -> direction (missing parameters use "auto").
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"high_grade": [0, 0, 0, 0, 1, 1, 1, 1], "adc": [1.3, 1.1, 1.2, 0.8, 0.9, 0.7, 1.0, 0.6]})
+    >>> roc_table(data, "high_grade", ["adc"])[["parameter", "auc", "rule", "sensitivity", "specificity"]]
+      parameter    auc    rule  sensitivity  specificity
+    0       adc  0.875  < 1.05          1.0         0.75
+    """
+    parameters = [parameters] if isinstance(parameters, str) else list(parameters)
+    require_columns(data, [outcome, *parameters], "data")
+    results = {}
+    for parameter in parameters:
+        chosen = direction.get(parameter, "auto") if isinstance(direction, Mapping) else direction
+        results[parameter] = roc(data[outcome], data[parameter], direction=chosen, conf_level=conf_level, se_method=se_method)
+    return roc_summary(results)
+
+
+def roc_summary(rocs: Mapping[str, RocResult]) -> pd.DataFrame:
+    """The table of :func:`roc_table` from ROC curves already computed: one row per curve
+    (``parameter`` = its name) with AUC, CI, p and the Youden cut-off.
+
+    Examples
+    --------
+    >>> from stsanalysis.stats import roc
+    >>> y = [0, 0, 0, 0, 1, 1, 1, 1]
+    >>> roc_summary({"adc": roc(y, [1.3, 1.1, 1.2, 0.8, 0.9, 0.7, 1.0, 0.6])})[["parameter", "auc", "rule"]]
+      parameter    auc    rule
+    0       adc  0.875  < 1.05
+    """
+    rows = []
+    for parameter, result in rocs.items():
+        cutoff = result.youden()
+        rows.append(
+            {
+                "parameter": parameter,
+                "auc": result.auc,
+                "ci_low": result.ci_low,
+                "ci_high": result.ci_high,
+                "p": result.p,
+                "threshold": cutoff.threshold,
+                "rule": cutoff.rule,
+                "sensitivity": cutoff.sensitivity,
+                "specificity": cutoff.specificity,
+                "youden_index": cutoff.youden_index,
+                "direction": result.direction,
+                "n_positive": result.n_positive,
+                "n_negative": result.n_negative,
+            }
+        )
+    return pd.DataFrame(rows)

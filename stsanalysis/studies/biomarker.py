@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..report.formatting import format_estimate, format_interval, format_mean_sd, format_median_iqr, format_number, format_p_phrase
-from ..stats.roc import roc, roc_table
-from ..stats.tables import agreement_table, correlation_table, describe_parameters, group_comparison_table, reliability_table
+from ..report.formatting import (
+    format_estimate,
+    format_interval,
+    format_mean_sd,
+    format_median_iqr,
+    format_number,
+    format_p_phrase,
+)
+from ..stats.roc import RocResult, roc
+from ..stats.tables import (
+    AgreementResult,
+    agreement_table,
+    correlation_table,
+    describe_parameters,
+    group_comparison_table,
+    reliability_table,
+    roc_summary,
+)
 from ..validation import numeric_vector, require_columns
 
 #: Parameters measured by each reader (columns ``<name>_r1`` and ``<name>_r2``): short
@@ -21,6 +37,25 @@ DEFAULT_PARAMETERS = tuple(PARAMETER_NAMES)
 READER_MODES = ("mean", "reader1")
 #: Fewer patients than this make every test and interval of design A meaningless.
 MIN_PATIENTS = 10
+#: ICC above which inter-reader agreement is read as good (Koo & Li 2016), as published.
+GOOD_AGREEMENT = 0.75
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """A binary reference standard of design A: its column (0/1) and how the text names it."""
+
+    outcome: str
+    group_names: tuple[str, str]
+    what: str
+    groups_phrase: str
+
+
+#: The two contrasts of design A, in the order of the report.
+CONTRASTS = {
+    "high_grade": Contrast("high_grade", ("Low grade", "High grade"), "high grade", "low- and high-grade tumours"),
+    "ki67_high": Contrast("ki67_high", ("Low Ki-67", "High Ki-67"), "high Ki-67", "low- and high-Ki-67 tumours"),
+}
 #: The columns design A uses; a study config's ``columns`` maps a user's names onto these.
 COLUMNS = ("patient_id", "subtype", "biopsy_grade", "surgical_grade", "ki67") + tuple(
     f"{name}_{reader}" for name in PARAMETER_NAMES for reader in ("r1", "r2")
@@ -49,7 +84,11 @@ def prepare_biomarker_data(
     reader_columns = [f"{name}_{suffix}" for name in parameters for suffix in ("r1", "r2")]
     if len(cohort) < MIN_PATIENTS:
         raise InputError(f"The design-A cohort has {len(cohort)} patients; the analysis needs at least {MIN_PATIENTS}.")
-    require_columns(cohort, ["patient_id", "surgical_grade", "biopsy_grade", "ki67", "subtype", *reader_columns], "the design-A cohort")
+    require_columns(
+        cohort,
+        ["patient_id", "surgical_grade", "biopsy_grade", "ki67", "subtype", *reader_columns],
+        "the design-A cohort",
+    )
     grade = numeric_vector(cohort["surgical_grade"], "surgical_grade")
     if not np.isin(grade, (1, 2, 3)).all():
         raise InputError(f"'surgical_grade' must be an FNCLCC grade 1, 2 or 3; got {sorted(set(grade.tolist()))}.")
@@ -70,8 +109,8 @@ def cohort_summary(data: pd.DataFrame) -> pd.DataFrame:
     for characteristic, column, labels in (
         ("Histological subtype", "subtype", None),
         ("FNCLCC grade (surgery)", "surgical_grade", {1: "Grade I", 2: "Grade II", 3: "Grade III"}),
-        ("Grade group", "high_grade", {0: "Low grade", 1: "High grade"}),
-        ("Ki-67 LI group", "ki67_high", {0: "Low Ki-67", 1: "High Ki-67"}),
+        ("Grade group", "high_grade", dict(enumerate(CONTRASTS["high_grade"].group_names))),
+        ("Ki-67 LI group", "ki67_high", dict(enumerate(CONTRASTS["ki67_high"].group_names))),
     ):
         counts = data[column].value_counts().sort_index()
         pieces.append(
@@ -88,7 +127,8 @@ def cohort_summary(data: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------
-# Tables 1-6 of design A, as display tables, and the sentences that read them
+# Tables 1-6 of design A: computed once (analyse_biomarkers), then read as tables, sentences
+# and figures
 # --------------------------------------------------------------------------------------
 GRADE_NAMES = {1: "I", 2: "II", 3: "III"}
 
@@ -97,12 +137,70 @@ def _label(parameter: str) -> str:
     return PARAMETER_NAMES.get(parameter, parameter)
 
 
-def grade_agreement(data: pd.DataFrame):
-    """Biopsy vs surgical FNCLCC grade: the cross-table, accuracy (Clopper-Pearson CI) and kappa."""
-    return agreement_table(data["surgical_grade"], data["biopsy_grade"], labels=[1, 2, 3])
+@dataclass(frozen=True)
+class BiomarkerAnalysis:
+    """Every statistic of design A, computed once from the analysis table.
+
+    ``agreement``: biopsy vs surgical grade; ``descriptives`` and ``reliability``: Table 2;
+    ``comparisons``: Table 3 per contrast; ``correlations``: Table 4; ``rocs``: one
+    :class:`RocResult` per contrast and parameter (with its bootstrap band when ``n_boot`` > 0),
+    from which Tables 5 and 6, their sentences and the ROC figures are read.
+    """
+
+    data: pd.DataFrame
+    parameters: tuple[str, ...]
+    icc_form: str
+    alpha: float
+    agreement: AgreementResult
+    descriptives: pd.DataFrame
+    reliability: pd.DataFrame
+    comparisons: Mapping[str, pd.DataFrame]
+    correlations: pd.DataFrame
+    rocs: Mapping[str, Mapping[str, RocResult]]
+
+    def roc_table(self, outcome: str) -> pd.DataFrame:
+        """AUC, CI, p and Youden cut-off of each parameter for one contrast (:func:`stats.roc_summary`)."""
+        return roc_summary(self.rocs[outcome])
 
 
-def grade_agreement_sentence(agreement) -> str:
+def analyse_biomarkers(
+    data: pd.DataFrame,
+    *,
+    icc_form: str = "ICC2",
+    alpha: float = 0.05,
+    se_method: str = "delong",
+    n_boot: int = 0,
+    seed: int | None = None,
+    parameters: Sequence[str] = DEFAULT_PARAMETERS,
+) -> BiomarkerAnalysis:
+    """Compute Tables 1b-6 of design A once (the report's tables, sentences and figures read the result).
+
+    ``se_method`` is the p of AUC vs 0.5 (:func:`stats.roc`); ``n_boot`` > 0 adds the pointwise
+    bootstrap band of each ROC curve (``n_boot`` stratified replicates with ``seed``).
+    """
+    if n_boot > 0 and seed is None:
+        raise InputError("A bootstrap band needs a 'seed' (so that the report can be rebuilt); got seed=None.")
+    parameters = tuple(parameters)
+    rocs = {}
+    for outcome in CONTRASTS:
+        results = {name: roc(data[outcome], data[name], se_method=se_method) for name in parameters}
+        rocs[outcome] = {name: result.with_band(n_boot, seed=seed) if n_boot > 0 else result for name, result in results.items()}
+    return BiomarkerAnalysis(
+        data=data,
+        parameters=parameters,
+        icc_form=icc_form,
+        alpha=alpha,
+        agreement=agreement_table(data["surgical_grade"], data["biopsy_grade"], labels=[1, 2, 3]),
+        descriptives=describe_parameters(data, list(parameters)),
+        reliability=reliability_table(data, {name: (f"{name}_r1", f"{name}_r2") for name in parameters}, form=icc_form),
+        comparisons={outcome: group_comparison_table(data, list(parameters), outcome) for outcome in CONTRASTS},
+        correlations=correlation_table(data, list(parameters), ["surgical_grade", "ki67"]),
+        rocs=rocs,
+    )
+
+
+def grade_agreement_sentence(analysis: BiomarkerAnalysis) -> str:
+    agreement = analysis.agreement
     return (
         f"Biopsy grade agreed with surgical grade in {agreement.n_agree}/{agreement.n} patients "
         f"(accuracy {format_estimate(100 * agreement.accuracy, 100 * agreement.accuracy_ci_low, 100 * agreement.accuracy_ci_high, 1)} %; "
@@ -110,18 +208,24 @@ def grade_agreement_sentence(agreement) -> str:
     )
 
 
-def descriptive_reliability_table(data: pd.DataFrame, parameters: Sequence[str] = DEFAULT_PARAMETERS, icc_form: str = "ICC2") -> pd.DataFrame:
+def grade_agreement_display(analysis: BiomarkerAnalysis) -> pd.DataFrame:
+    """Table 1b: biopsy grade (columns) against surgical grade (rows), grades as roman numerals."""
+    table = analysis.agreement.table.rename(index=GRADE_NAMES, columns=GRADE_NAMES)
+    return table.rename_axis("Surgical grade").reset_index()
+
+
+def descriptive_reliability_table(analysis: BiomarkerAnalysis) -> pd.DataFrame:
     """Table 2: N, range, mean ± SD (Shapiro-Wilk p >= 0.05) or median (P25, P75), and ICC."""
-    descriptives = describe_parameters(data, list(parameters))
-    reliability = reliability_table(data, {name: (f"{name}_r1", f"{name}_r2") for name in parameters}, form=icc_form)
     rows = []
-    for described, agreement in zip(descriptives.itertuples(), reliability.itertuples()):
+    for described, agreement in zip(analysis.descriptives.itertuples(), analysis.reliability.itertuples()):
         rows.append(
             {
                 "parameter": _label(described.parameter),
                 "n": described.n,
                 "range": format_interval(described.min, described.max, 2),
-                "summary": format_mean_sd(described.mean, described.sd) if described.normal else format_median_iqr(described.median, described.p25, described.p75),
+                "summary": format_mean_sd(described.mean, described.sd)
+                if described.normal
+                else format_median_iqr(described.median, described.p25, described.p75),
                 "summary_kind": "mean ± SD" if described.normal else "median (P25, P75)",
                 "shapiro_p": described.shapiro_p,
                 "icc": format_estimate(agreement.icc, agreement.ci_low, agreement.ci_high),
@@ -131,26 +235,34 @@ def descriptive_reliability_table(data: pd.DataFrame, parameters: Sequence[str] 
     return pd.DataFrame(rows)
 
 
-def reliability_sentence(data: pd.DataFrame, parameters: Sequence[str] = DEFAULT_PARAMETERS, icc_form: str = "ICC2", good: float = 0.75) -> str:
-    reliability = reliability_table(data, {name: (f"{name}_r1", f"{name}_r2") for name in parameters}, form=icc_form)
+def reliability_sentence(analysis: BiomarkerAnalysis, good: float = GOOD_AGREEMENT) -> str:
+    reliability = analysis.reliability
     low, high = reliability["icc"].min(), reliability["icc"].max()
-    verdict = "good or excellent agreement for every parameter" if low > good else "agreement below the 0.75 threshold for at least one parameter"
+    verdict = (
+        "good or excellent agreement for every parameter"
+        if low > good
+        else f"agreement below the {good:g} threshold for at least one parameter"
+    )
     return (
-        f"Inter-reader {icc_form} ranged from {format_number(low, 3)} to {format_number(high, 3)}: "
+        f"Inter-reader {analysis.icc_form} ranged from {format_number(low, 3)} to {format_number(high, 3)}: "
         f"{verdict} (ICC > {good} = good agreement)."
     )
 
 
-def group_comparison_display(data: pd.DataFrame, group: str, group_names: tuple[str, str], parameters: Sequence[str] = DEFAULT_PARAMETERS) -> pd.DataFrame:
+def group_comparison_display(analysis: BiomarkerAnalysis, outcome: str) -> pd.DataFrame:
     """Table 3: each group summarised as its test requires, the test, Z or t, and p."""
-    table = group_comparison_table(data, list(parameters), group)
+    group_names = CONTRASTS[outcome].group_names
     rows = []
-    for row in table.itertuples():
+    for row in analysis.comparisons[outcome].itertuples():
         parametric = row.statistic_name == "t"
 
         def summary(suffix: str) -> str:
             values = {key: getattr(row, f"{key}_{suffix}") for key in ("mean", "sd", "median", "p25", "p75")}
-            return format_mean_sd(values["mean"], values["sd"]) if parametric else format_median_iqr(values["median"], values["p25"], values["p75"])
+            return (
+                format_mean_sd(values["mean"], values["sd"])
+                if parametric
+                else format_median_iqr(values["median"], values["p25"], values["p75"])
+            )
 
         rows.append(
             {
@@ -165,18 +277,17 @@ def group_comparison_display(data: pd.DataFrame, group: str, group_names: tuple[
     return pd.DataFrame(rows)
 
 
-def group_comparison_sentence(data: pd.DataFrame, group: str, contrast: str, parameters: Sequence[str] = DEFAULT_PARAMETERS, alpha: float = 0.05) -> str:
-    table = group_comparison_table(data, list(parameters), group)
+def group_comparison_sentence(analysis: BiomarkerAnalysis, outcome: str) -> str:
+    table, alpha = analysis.comparisons[outcome], analysis.alpha
     significant = [_label(name) for name, p in zip(table["parameter"], table["p"]) if p < alpha]
     other = [_label(name) for name, p in zip(table["parameter"], table["p"]) if p >= alpha]
-    sentence = f"{', '.join(significant) if significant else 'No parameter'} differed significantly between {contrast} (p < {alpha})"
+    sentence = f"{', '.join(significant) if significant else 'No parameter'} differed significantly between {CONTRASTS[outcome].groups_phrase} (p < {alpha})"
     return sentence + (f"; {', '.join(other)} did not." if other else ".")
 
 
-def correlation_display(data: pd.DataFrame, parameters: Sequence[str] = DEFAULT_PARAMETERS) -> pd.DataFrame:
+def correlation_display(analysis: BiomarkerAnalysis) -> pd.DataFrame:
     """Table 4: Spearman r and p of each parameter against surgical grade and Ki-67 LI."""
-    table = correlation_table(data, list(parameters), ["surgical_grade", "ki67"])
-    wide = table.pivot(index="parameter", columns="target", values=["rho", "p"]).reindex(list(parameters))
+    wide = analysis.correlations.pivot(index="parameter", columns="target", values=["rho", "p"]).reindex(list(analysis.parameters))
     return pd.DataFrame(
         {
             "parameter": [_label(name) for name in wide.index],
@@ -188,8 +299,8 @@ def correlation_display(data: pd.DataFrame, parameters: Sequence[str] = DEFAULT_
     )
 
 
-def correlation_sentence(data: pd.DataFrame, parameters: Sequence[str] = DEFAULT_PARAMETERS) -> str:
-    table = correlation_table(data, list(parameters), ["surgical_grade", "ki67"])
+def correlation_sentence(analysis: BiomarkerAnalysis) -> str:
+    table = analysis.correlations
     strongest = table.loc[table["rho"].abs().idxmax()]
     target = "surgical grade" if strongest["target"] == "surgical_grade" else "the Ki-67 LI"
     direction = "negative" if strongest["rho"] < 0 else "positive"
@@ -199,9 +310,9 @@ def correlation_sentence(data: pd.DataFrame, parameters: Sequence[str] = DEFAULT
     )
 
 
-def roc_display(data: pd.DataFrame, outcome: str, parameters: Sequence[str] = DEFAULT_PARAMETERS, se_method: str = "delong") -> pd.DataFrame:
+def roc_display(analysis: BiomarkerAnalysis, outcome: str) -> pd.DataFrame:
     """Tables 5 and 6: AUC (95 % CI), p, Youden cut-off with its direction, Se, Sp, J."""
-    table = roc_table(data, outcome, list(parameters), se_method=se_method)
+    table = analysis.roc_table(outcome)
     return pd.DataFrame(
         {
             "parameter": [_label(name) for name in table["parameter"]],
@@ -215,23 +326,23 @@ def roc_display(data: pd.DataFrame, outcome: str, parameters: Sequence[str] = DE
     )
 
 
-def roc_sentence(data: pd.DataFrame, outcome: str, what: str, parameters: Sequence[str] = DEFAULT_PARAMETERS, se_method: str = "delong") -> str:
-    table = roc_table(data, outcome, list(parameters), se_method=se_method)
+def roc_sentence(analysis: BiomarkerAnalysis, outcome: str) -> str:
+    table = analysis.roc_table(outcome)
     best = table.loc[table["auc"].idxmax()]
     return (
-        f"{_label(best['parameter'])} discriminated {what} best: AUC {format_estimate(best['auc'], best['ci_low'], best['ci_high'])}; "
+        f"{_label(best['parameter'])} discriminated {CONTRASTS[outcome].what} best: AUC {format_estimate(best['auc'], best['ci_low'], best['ci_high'])}; "
         f"at the cut-off {best['rule']} sensitivity was {100 * best['sensitivity']:.1f} % and specificity {100 * best['specificity']:.1f} %."
     )
 
 
-def roc_results(data: pd.DataFrame, outcome: str, parameters: Sequence[str] = DEFAULT_PARAMETERS, se_method: str = "delong") -> dict:
-    """One RocResult per parameter, keyed by its label (for the combined ROC figure)."""
-    return {_label(name): roc(data[outcome], data[name], se_method=se_method) for name in parameters}
+def roc_curves(analysis: BiomarkerAnalysis, outcome: str) -> dict[str, RocResult]:
+    """The ROC results of one contrast keyed by the parameters' labels (the combined ROC figure)."""
+    return {_label(name): result for name, result in analysis.rocs[outcome].items()}
 
 
-def methods_paragraph(data: pd.DataFrame, *, reader: str, high_grade_from: int, ki67_threshold: float, icc_form: str, alpha: float, seed: int) -> str:
+def methods_paragraph(analysis: BiomarkerAnalysis, *, reader: str, high_grade_from: int, ki67_threshold: float, seed: int) -> str:
     """The design-A methods paragraph of this run (:func:`~stsanalysis.report.methods.biomarker_methods_paragraph`)."""
-    from ..report.checklist import software_facts
+    from ..report.facts import software_facts
     from ..report.methods import BiomarkerFacts, biomarker_methods_paragraph
     from ..report.provenance import software_versions
 
@@ -239,15 +350,15 @@ def methods_paragraph(data: pd.DataFrame, *, reader: str, high_grade_from: int, 
     low = "grade I" if high_grade_from == 2 else f"grade I-{GRADE_NAMES[high_grade_from - 1]}"
     return biomarker_methods_paragraph(
         BiomarkerFacts(
-            n_patients=len(data),
-            parameters=[PARAMETER_NAMES[name] for name in DEFAULT_PARAMETERS],
+            n_patients=len(analysis.data),
+            parameters=[PARAMETER_NAMES[name] for name in analysis.parameters],
             n_readers=2,
             analysed_value="the mean of the two readers" if reader == "mean" else "the first reader's measurement",
-            icc_form=icc_form,
-            icc_threshold=0.75,
+            icc_form=analysis.icc_form,
+            icc_threshold=GOOD_AGREEMENT,
             grade_definition=f"{high} vs {low}",
             ki67_cutoff=ki67_threshold,
-            alpha=alpha,
+            alpha=analysis.alpha,
             software=software_facts(software_versions()),
             seeds={"bootstrap": seed},
         )

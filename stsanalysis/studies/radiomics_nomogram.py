@@ -8,20 +8,59 @@ nomogram coefficients, and the probability cut-off chosen on training).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
-from ..errors import InputError
-from ..report.formatting import format_estimate, format_p_phrase
-from ..stats.calibration import calibration_metrics, hosmer_lemeshow
-from ..stats.roc import compare_rocs, roc
+from ..report.formatting import format_estimate
+from ..stats.calibration import bootstrap_validation
+from ..stats.logistic import LogisticResult, logistic_regression
+from ..stats.nomogram import Nomogram
+from ..stats.screening import univariable_multivariable
 from ..stats.tables import table_one
 from ..validation import require_columns
+from .split import SET_DESCRIPTIONS, SET_ORDER, TRAINING, set_masks, split_sets
 
-SET_ORDER = ("training", "validation")
 #: Clinical-table columns design B uses (besides the clinical factors a study screens);
 #: a config's ``columns`` maps a user's names onto these.
 CLINICAL_COLUMNS = ("patient_id", "centre", "scanner", "grade", "pfs_months", "pfs_event", "ajcc_stage")
+#: The outcome column design B derives from the FNCLCC grade, and its classes as tables name them.
+OUTCOME = "high_grade"
+OUTCOME_LABELS = {0: "Low grade", 1: "High grade"}
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The clinical table of design B (indexed by patient id, with the outcome) and each patient's set."""
+
+    clinical: pd.DataFrame
+    sets: pd.Series
+
+    @property
+    def y(self) -> pd.Series:
+        return self.clinical[OUTCOME]
+
+    @property
+    def training(self) -> pd.Series:
+        return self.sets == TRAINING
+
+
+def prepare_cohort(clinical: pd.DataFrame, *, high_grade_from: int, training_centre) -> Cohort:
+    """Index the clinical table by patient, add the outcome (grade >= ``high_grade_from``) and split by centre."""
+    clinical = clinical.set_index("patient_id", drop=False)
+    clinical[OUTCOME] = (clinical["grade"] >= high_grade_from).astype(int)
+    return Cohort(clinical=clinical, sets=split_sets(clinical, "centre", training_centre))
+
+
+def set_overview(cohort: Cohort) -> pd.DataFrame:
+    """Patients, positives and scanners per set."""
+    grouped = cohort.clinical.assign(set=cohort.sets).groupby("set")
+    return grouped.agg(patients=("patient_id", "size"), high_grade=(OUTCOME, "sum"), scanners=("scanner", "nunique")).reset_index()
+
+
+def candidate_parameters(clinical: pd.DataFrame, candidates: Sequence[str]) -> int:
+    """Degrees of freedom of the screened clinical factors (levels - 1 for a text factor)."""
+    return sum(clinical[name].nunique() - 1 if clinical[name].dtype == object else 1 for name in candidates)
 
 
 def events_per_parameter(data: pd.DataFrame, outcome: str, candidates: Mapping[str, int], sets: pd.Series) -> pd.DataFrame:
@@ -31,247 +70,87 @@ def events_per_parameter(data: pd.DataFrame, outcome: str, candidates: Mapping[s
     factors' degrees of freedom, radiomic features entering LASSO). The smaller class counts
     as "events" (Peduzzi et al. 1996); fewer than 10 per parameter is flagged.
     """
-    training = data.loc[sets == "training", outcome]
+    training = data.loc[sets == TRAINING, outcome]
     events = int(min(training.sum(), (1 - training).sum()))
     rows = [
-        {"model": name, "candidate_parameters": int(count), "events": events, "events_per_parameter": events / count, "adequate": events / count >= 10}
+        {
+            "model": name,
+            "candidate_parameters": int(count),
+            "events": events,
+            "events_per_parameter": events / count,
+            "adequate": events / count >= 10,
+        }
         for name, count in candidates.items()
     ]
     return pd.DataFrame(rows)
 
 
-def fixed_cutoffs(y: pd.Series, predictions: Mapping[str, pd.Series], sets: pd.Series) -> dict[str, float]:
-    """Youden cut-off of each model's predicted probability, chosen on the training set."""
-    training = (sets == "training").to_numpy()
-    return {name: roc(y[training], p[training], direction="<").youden().threshold for name, p in predictions.items()}
-
-
-def roc_by_set(y: pd.Series, predictions: Mapping[str, pd.Series], sets: pd.Series) -> dict[str, dict]:
-    """``{set: {model: RocResult}}`` for the training and validation sets."""
-    return {
-        set_name: {name: roc(y[(sets == set_name).to_numpy()], p[(sets == set_name).to_numpy()], direction="<") for name, p in predictions.items()}
-        for set_name in SET_ORDER
-        if (sets == set_name).any()
-    }
-
-
-def discrimination_table(y: pd.Series, predictions: Mapping[str, pd.Series], sets: pd.Series) -> pd.DataFrame:
-    """Step 7: AUC (95 % CI, DeLong) and accuracy, sensitivity, specificity, PPV, NPV at the
-    training-set Youden cut-off, per model and set."""
-    cutoffs = fixed_cutoffs(y, predictions, sets)
-    rows = []
-    for set_name, results in roc_by_set(y, predictions, sets).items():
-        for name, result in results.items():
-            at = result.at(cutoffs[name])
-            rows.append(
-                {
-                    "model": name,
-                    "set": set_name,
-                    "auc": result.auc,
-                    "ci_low": result.ci_low,
-                    "ci_high": result.ci_high,
-                    "cut_off": cutoffs[name],
-                    "accuracy": at.accuracy,
-                    "sensitivity": at.sensitivity,
-                    "specificity": at.specificity,
-                    "ppv": at.ppv,
-                    "npv": at.npv,
-                    "n": result.n_positive + result.n_negative,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def discrimination_display(table: pd.DataFrame) -> pd.DataFrame:
-    """The discrimination table as a manuscript prints it."""
-    display = table[["model", "set"]].copy()
-    display["auc"] = [format_estimate(a, lo, hi) for a, lo, hi in zip(table["auc"], table["ci_low"], table["ci_high"])]
-    for column in ("accuracy", "sensitivity", "specificity", "ppv", "npv"):
-        display[column] = (100 * table[column]).round(1)
-    display["cut_off"] = table["cut_off"]
-    return display
-
-
-def delong_by_set(rocs_by_set: Mapping[str, Mapping]) -> pd.DataFrame:
-    """Paired DeLong tests for every pair of models, per set."""
-    return pd.concat(
-        [compare_rocs(results).assign(set=set_name) for set_name, results in rocs_by_set.items()], ignore_index=True
-    )[["set", "model_a", "model_b", "auc_a", "auc_b", "difference", "ci_low", "ci_high", "statistic", "p"]]
-
-
-def calibration_by_set(y: pd.Series, probability: pd.Series, sets: pd.Series, groups: int = 10) -> pd.DataFrame:
-    """Step 8: Hosmer-Lemeshow test and calibration intercept/slope/Brier per set."""
-    rows = []
-    for set_name in SET_ORDER:
-        mask = (sets == set_name).to_numpy()
-        if not mask.any():
-            continue
-        hl = hosmer_lemeshow(y[mask], probability[mask], groups=groups)
-        metrics = calibration_metrics(y[mask], probability[mask])
-        rows.append(
-            {
-                "set": set_name,
-                "hl_statistic": hl.statistic,
-                "hl_df": hl.df,
-                "hl_p": hl.p,
-                "calibration_intercept": metrics.intercept,
-                "calibration_slope": metrics.slope,
-                "brier": metrics.brier,
-                "emax": metrics.emax,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def table_one_by_set(data: pd.DataFrame, sets: pd.Series, outcome: str, variables: Sequence[str], categorical: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
+def table_one_by_set(
+    data: pd.DataFrame, sets: pd.Series, outcome: str, variables: Sequence[str], categorical: Sequence[str] = ()
+) -> dict[str, pd.DataFrame]:
     """Step 11: patient characteristics, low vs high grade, in each set."""
     require_columns(data, [outcome, *variables], "the clinical table")
-    labelled = data.assign(**{outcome: data[outcome].map({0: "Low grade", 1: "High grade"})})
+    labelled = data.assign(**{outcome: data[outcome].map(OUTCOME_LABELS)})
     return {
-        set_name: table_one(labelled.loc[(sets == set_name).to_numpy()], outcome, list(variables), categorical=list(categorical) or None)
-        for set_name in SET_ORDER
-        if (sets == set_name).any()
+        set_name: table_one(labelled.loc[mask], outcome, list(variables), categorical=list(categorical) or None)
+        for set_name, mask in set_masks(sets).items()
     }
 
 
-def best_model_sentence(table: pd.DataFrame, set_name: str = "validation") -> str:
-    subset = table[table["set"] == set_name]
-    if subset.empty:
-        raise InputError(f"No {set_name} set in the discrimination table.")
-    best = subset.loc[subset["auc"].idxmax()]
-    return (
-        f"In the {set_name} set the {best['model']} discriminated best: AUC "
-        f"{format_estimate(best['auc'], best['ci_low'], best['ci_high'])}, sensitivity {100 * best['sensitivity']:.1f} %, "
-        f"specificity {100 * best['specificity']:.1f} % at the cut-off fixed on training."
-    )
-
-
-def calibration_sentence(table: pd.DataFrame, model: str) -> str:
-    parts = [f"{row.set}: {format_p_phrase(row.hl_p)}" for row in table.itertuples()]
-    verdict = "no evidence of miscalibration" if (table["hl_p"] >= 0.05).all() else "evidence of miscalibration in at least one set"
-    return f"Hosmer-Lemeshow test of the {model} ({'; '.join(parts)}): {verdict} at the 5 % level."
-
-
 # --------------------------------------------------------------------------------------
-# Steps 1-4: extraction, reliability, harmonisation, signatures
+# Steps 5 and 6: clinical model and nomogram
 # --------------------------------------------------------------------------------------
-CASE_COLUMNS = ("patient_id", "sequence", "reader", "image", "mask")
+@dataclass(frozen=True)
+class ClinicalModel:
+    """Step 5: the univariable/multivariable screen on training and the model of the retained factors."""
+
+    screen: pd.DataFrame
+    factors: tuple[str, ...]
+    model: LogisticResult
+
+    def probability(self, clinical: pd.DataFrame) -> pd.Series:
+        return pd.Series(self.model.predict(clinical), index=clinical.index)
 
 
-def read_cases(cases_path, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """The cases table (one row per patient, sequence and reader) with absolute file paths.
-
-    Relative ``image``/``mask`` paths are resolved from the folder of the cases file.
-    """
-    from pathlib import Path
-
-    from ..data.io import rename_columns
-
-    path = Path(cases_path)
-    if not path.is_file():
-        raise InputError(f"Cases file '{path}' does not exist.")
-    cases = pd.read_csv(path, dtype=str)
-    if columns:
-        cases = rename_columns(cases, columns, expected=CASE_COLUMNS, what=f"cases file '{path}'")
-    require_columns(cases, CASE_COLUMNS, f"cases file '{path}'")
-    for column in ("image", "mask"):
-        cases[column] = [str(value) if Path(value).is_absolute() else str((path.parent / value).resolve()) for value in cases[column]]
-    return cases
+def fit_clinical_model(cohort: Cohort, candidates: Sequence[str], p_enter: float) -> ClinicalModel:
+    """Screen ``candidates`` on the training set; the retained factors (else those selected) form the model."""
+    training = cohort.clinical[cohort.training]
+    screen = univariable_multivariable(training, OUTCOME, list(candidates), p_enter=p_enter)
+    factors = tuple(screen.attrs["retained"]) or tuple(screen.attrs["selected"])
+    return ClinicalModel(screen=screen, factors=factors, model=logistic_regression(training, OUTCOME, list(factors)))
 
 
-def extract_cohort_features(
-    cases: pd.DataFrame,
-    params_by_sequence: Mapping[str, object],
-    *,
-    n_jobs=-1,
-    cache_dir=None,
-    progress: bool = False,
-) -> tuple[pd.DataFrame, dict[str, dict], pd.DataFrame]:
-    """Features of every case, each sequence with its own parameters.
+@dataclass(frozen=True)
+class NomogramFit:
+    """Step 6: the logistic model of the rad-score and the clinical factors, and its nomogram."""
 
-    Returns (features indexed by patient_id, sequence, reader; provenance per sequence;
-    failed cases). Unknown sequences in ``cases`` are an error naming them.
-    """
-    from ..radiomics.extraction import extract_features
+    data: pd.DataFrame
+    predictors: tuple[str, ...]
+    model: LogisticResult
+    nomogram: Nomogram
 
-    unknown = sorted(set(cases["sequence"]) - set(params_by_sequence))
-    if unknown:
-        raise InputError(f"Sequence(s) {unknown} in the cases table have no extraction parameters; 'sequences' maps {sorted(params_by_sequence)}.")
-    tables, provenance, errors = [], {}, []
-    for sequence, params in params_by_sequence.items():
-        subset = cases[cases["sequence"] == sequence]
-        if subset.empty:
-            raise InputError(f"No case has sequence '{sequence}'; the cases table has {sorted(cases['sequence'].unique())}.")
-        features = extract_features(subset, params, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress)
-        provenance[sequence] = features.attrs["provenance"]
-        errors.append(features.attrs["errors"])
-        features.attrs = {}
-        tables.append(features)
-    return pd.concat(tables), provenance, pd.concat(errors, ignore_index=True)
+    def probability(self) -> pd.Series:
+        return pd.Series(self.model.predict(self.data), index=self.data.index)
 
 
-def reader_tables(features: pd.DataFrame, sequences: Sequence[str], readers: Mapping[str, str]) -> dict[str, pd.DataFrame]:
-    """Wide (patient x ``<sequence>_<feature>``) tables per reader role.
-
-    ``readers`` maps the roles ``reader1``, ``reader2`` and optionally ``repeat`` to the
-    reader labels of the cases table. Only patients with every role are kept in the
-    second and third tables (the re-segmentation subset).
-    """
-    from ..radiomics.pipeline import signature_features
-
-    wide = signature_features(features, list(sequences))
-    tables = {role: wide.xs(label, level="reader") for role, label in readers.items() if label in wide.index.unique("reader")}
-    if "reader1" not in tables:
-        raise InputError(f"No case has the reader label '{readers.get('reader1')}' given for reader 1.")
-    return tables
+def fit_nomogram(cohort: Cohort, rad_score: pd.Series, clinical_factors: Sequence[str]) -> NomogramFit:
+    """The nomogram model (rad-score + clinical factors) fitted on the training set."""
+    data = cohort.clinical.assign(rad_score=rad_score)
+    predictors = ("rad_score", *clinical_factors)
+    model = logistic_regression(data[cohort.training], OUTCOME, list(predictors))
+    return NomogramFit(data=data, predictors=predictors, model=model, nomogram=Nomogram(model, data[cohort.training]))
 
 
-def fit_reliability_filter(tables: Mapping[str, pd.DataFrame], threshold: float, form: str):
-    """The ICC filter fitted on the re-segmentation subset (inter- and intra-reader)."""
-    from ..radiomics.selection import ReliabilityFilter
-
-    if "reader2" not in tables:
-        raise InputError("The reliability filter needs a second reader's segmentations (role 'reader2').")
-    subset = tables["reader2"].index
-    repeat = tables.get("repeat")
-    return ReliabilityFilter(threshold=threshold, form=form).fit(
-        tables["reader1"].loc[subset], tables["reader2"], repeat.loc[subset] if repeat is not None else None
+def nomogram_optimism(cohort: Cohort, fit: NomogramFit, *, n_boot: int, seed: int) -> pd.DataFrame:
+    """Optimism-corrected AUC, slope and Brier of the nomogram model (``rms::validate``), training set."""
+    predictors = list(fit.predictors)
+    return bootstrap_validation(
+        lambda data: logistic_regression(data, OUTCOME, predictors),
+        fit.data.loc[cohort.training, [OUTCOME, *predictors]],
+        OUTCOME,
+        n_boot=n_boot,
+        seed=seed,
     )
-
-
-def pca_scores(features: pd.DataFrame, n_components: int = 2) -> pd.DataFrame:
-    """First principal components of z-scored features (columns pc1, pc2)."""
-    from sklearn.decomposition import PCA
-
-    standardised = (features - features.mean()) / features.std(ddof=0).replace(0, 1)
-    pca = PCA(n_components=n_components).fit(standardised)
-    scores = pd.DataFrame(pca.transform(standardised), index=features.index, columns=[f"pc{i + 1}" for i in range(n_components)])
-    scores.attrs["explained_variance_ratio"] = pca.explained_variance_ratio_.tolist()
-    return scores
-
-
-def harmonisation_panels(features: pd.DataFrame, batch: pd.Series, training: pd.Series) -> dict[str, pd.DataFrame]:
-    """PCA before and after ComBat (fitted on training patients, applied to all)."""
-    from ..radiomics.harmonization import ComBat
-
-    combat = ComBat().fit(features[training.to_numpy()], batch[training.to_numpy()])
-    harmonised = combat.transform(features, batch)
-    return {"Before ComBat": pca_scores(features), "After ComBat (fitted on training)": pca_scores(harmonised)}
-
-
-def fit_signature(features: pd.DataFrame, y: pd.Series, batch: pd.Series, training: pd.Series, *, k: int, lambda_rule: str, cv: int, n_repeats: int, seed: int):
-    """The leakage-free pipeline (z-score -> ComBat -> mRMR -> LASSO) fitted on training only."""
-    from ..radiomics.pipeline import make_radiomics_pipeline
-
-    pipeline = make_radiomics_pipeline(k=min(k, features.shape[1]), batch_labels=batch, lambda_rule=lambda_rule, cv=cv, n_repeats=n_repeats, random_state=seed)
-    return pipeline.fit(features[training.to_numpy()], y[training.to_numpy()])
-
-
-def signature_summary(pipeline) -> pd.DataFrame:
-    """Non-zero rad-score coefficients (harmonised z-scored features) in mRMR order."""
-    lasso = pipeline.named_steps["lasso"]
-    coefficients = lasso.coef_[lasso.coef_ != 0]
-    return pd.DataFrame({"feature": coefficients.index, "coefficient": coefficients.to_numpy()})
 
 
 # --------------------------------------------------------------------------------------
@@ -301,15 +180,14 @@ def run_facts(
     outcome_definition: str,
 ):
     """The :class:`~stsanalysis.report.checklist.RunFacts` of a design-B run, from its objects."""
-    from ..report.checklist import RunFacts, software_facts
+    from ..report.facts import RunFacts, software_facts
     from ..report.provenance import software_versions
 
     counts = sets.value_counts()
     positives = clinical.groupby(sets.to_numpy())[outcome].sum()
-    external = {"training": "training", "validation": "external validation"}
     return RunFacts(
-        n_patients={external[name]: int(counts[name]) for name in SET_ORDER if name in counts},
-        n_positive={external[name]: int(positives[name]) for name in SET_ORDER if name in positives},
+        n_patients={SET_DESCRIPTIONS[name]: int(counts[name]) for name in SET_ORDER if name in counts},
+        n_positive={SET_DESCRIPTIONS[name]: int(positives[name]) for name in SET_ORDER if name in positives},
         centres=[str(centre) for centre in sorted(clinical["centre"].unique())],
         scanners=sorted(clinical["scanner"].astype(str).unique()),
         sequences=list(sequences),
@@ -355,6 +233,7 @@ def screening_display(screen: pd.DataFrame) -> pd.DataFrame:
     A factor's reference level reads "1 (reference)"; the variable-level p (likelihood-ratio
     test of the whole factor) stands on the reference row, the Wald p on the other levels.
     """
+
     def odds_ratio(prefix: str, row) -> str:
         if row.is_reference:
             return "1 (reference)" if row.selected or prefix == "univariable" else "—"

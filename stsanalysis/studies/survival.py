@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
 from ..errors import InputError
 from ..report.formatting import format_estimate, format_p_phrase
+from ..stats.concordance import compare_concordance, concordance_index
+from ..stats.cox import CoxResult, cox_regression
 from ..stats.logistic import logistic_regression
 from ..stats.roc import roc
-from ..stats.survival import compare_concordance, concordance_index, cox_regression
-from ..validation import require_columns
+from ..stats.survival import KMResult, LogrankResult, kaplan_meier, logrank_test
+from .split import PREDICTED_GROUPS, predicted_groups, set_masks
 
+#: FNCLCC grades as the report names them.
+GRADE_LABELS = {1: "Grade I", 2: "Grade II", 3: "Grade III"}
 #: AJCC 8th edition stage groups (trunk and extremity) in order, coded 1-6 for the C-index.
 AJCC_ORDER = ("IA", "IB", "II", "IIIA", "IIIB", "IV")
 
@@ -32,14 +35,6 @@ def ajcc_ordinal(stage: pd.Series) -> pd.Series:
     return codes.astype(float)
 
 
-def split_sets(data: pd.DataFrame, centre_column: str, training_centre) -> pd.Series:
-    """'training' for the training centre's patients, 'validation' for every other centre."""
-    require_columns(data, [centre_column], "the cohort")
-    if not (data[centre_column] == training_centre).any():
-        raise InputError(f"No patient has {centre_column} = {training_centre!r}; the training centre must be one of {sorted(data[centre_column].unique().tolist())}.")
-    return pd.Series(np.where(data[centre_column] == training_centre, "training", "validation"), index=data.index, name="set")
-
-
 def clinical_model_groups(
     data: pd.DataFrame,
     outcome: str,
@@ -48,13 +43,12 @@ def clinical_model_groups(
 ) -> tuple[pd.Series, pd.Series, float]:
     """Fit the clinical logistic model on training, predict everyone, group by the training Youden cut-off.
 
-    Returns (probability, group "predicted high"/"predicted low", cut-off).
+    Returns (probability, group (:data:`~stsanalysis.studies.split.PREDICTED_GROUPS`), cut-off).
     """
     model = logistic_regression(data.loc[training], outcome, list(predictors))
     probability = pd.Series(model.predict(data), index=data.index, name="probability")
     cutoff = roc(data.loc[training, outcome], probability[training], direction="<").youden()
-    group = pd.Series(np.where(probability >= cutoff.threshold, "predicted high grade", "predicted low grade"), index=data.index, name="group")
-    return probability, group, cutoff.threshold
+    return probability, predicted_groups(probability, cutoff.threshold), cutoff.threshold
 
 
 def concordance_table(time: pd.Series, event: pd.Series, risks: Mapping[str, pd.Series], sets: pd.Series) -> pd.DataFrame:
@@ -64,17 +58,38 @@ def concordance_table(time: pd.Series, event: pd.Series, risks: Mapping[str, pd.
         mask = (sets == set_name).to_numpy()
         for name, risk in risks.items():
             result = concordance_index(time[mask], event[mask], risk[mask])
-            rows.append({"set": set_name, "risk_score": name, "c_index": result.c, "se": result.se, "ci_low": result.ci_low, "ci_high": result.ci_high, "n": int(mask.sum())})
+            rows.append(
+                {
+                    "set": set_name,
+                    "risk_score": name,
+                    "c_index": result.c,
+                    "se": result.se,
+                    "ci_low": result.ci_low,
+                    "ci_high": result.ci_high,
+                    "n": int(mask.sum()),
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def concordance_comparison(time: pd.Series, event: pd.Series, risk_a: pd.Series, risk_b: pd.Series, sets: pd.Series, names: tuple[str, str]) -> pd.DataFrame:
+def concordance_comparison(
+    time: pd.Series, event: pd.Series, risk_a: pd.Series, risk_b: pd.Series, sets: pd.Series, names: tuple[str, str]
+) -> pd.DataFrame:
     """C of ``risk_a`` minus C of ``risk_b`` per set, with the U-statistic (jackknife) CI and p."""
     rows = []
     for set_name in sorted(sets.unique()):
         mask = (sets == set_name).to_numpy()
         result = compare_concordance(time[mask], event[mask], risk_a[mask], risk_b[mask])
-        rows.append({"set": set_name, "comparison": f"{names[0]} vs {names[1]}", "difference": result.difference, "ci_low": result.ci_low, "ci_high": result.ci_high, "p": result.p})
+        rows.append(
+            {
+                "set": set_name,
+                "comparison": f"{names[0]} vs {names[1]}",
+                "difference": result.difference,
+                "ci_low": result.ci_low,
+                "ci_high": result.ci_high,
+                "p": result.p,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -82,7 +97,11 @@ def combined_risk(data: pd.DataFrame, time: str, event: str, covariates: Sequenc
     """Linear predictor of a Cox model on ``covariates`` fitted on training, for every patient."""
     fit = cox_regression(data.loc[training], time, event, list(covariates))
     coefficients = fit.coefficients.set_index("term")["coef"]
-    return pd.Series(data[list(covariates)].to_numpy(dtype=float) @ coefficients[list(covariates)].to_numpy(), index=data.index, name="combined")
+    return pd.Series(
+        data[list(covariates)].to_numpy(dtype=float) @ coefficients[list(covariates)].to_numpy(),
+        index=data.index,
+        name="combined",
+    )
 
 
 def concordance_sentence(table: pd.DataFrame, set_name: str = "validation") -> str:
@@ -93,3 +112,36 @@ def concordance_sentence(table: pd.DataFrame, set_name: str = "validation") -> s
 
 def logrank_sentence(result, what: str) -> str:
     return f"PFS differed by {what}: log-rank χ² = {result.statistic:.2f}, df = {result.df}, {format_p_phrase(result.p)}."
+
+
+def grade_groups(grade: pd.Series) -> pd.Series:
+    """FNCLCC grade as a group label ("Grade I" ...); any other value is kept as its text."""
+    return grade.map(GRADE_LABELS).fillna(grade.astype(str))
+
+
+def follow_up_summary(time: pd.Series, event: pd.Series, sets: pd.Series) -> pd.DataFrame:
+    """Patients, events and the median follow-up per set (reverse Kaplan-Meier: censoring as the event)."""
+    follow_up = kaplan_meier(time, 1 - event, group=sets).median
+    summary = follow_up[["group", "n"]].rename(columns={"group": "set"})
+    summary["events"] = [int(event[sets == name].sum()) for name in summary["set"]]
+    summary["median_follow_up_months"] = follow_up["median"].to_numpy()
+    return summary
+
+
+def survival_by_group_and_set(
+    time: pd.Series, event: pd.Series, group: pd.Series, sets: pd.Series, conf_type: str = "log"
+) -> dict[str, tuple[KMResult, LogrankResult]]:
+    """Kaplan-Meier curves of ``group`` and their log-rank test, in each set."""
+    return {
+        set_name: (
+            kaplan_meier(time[mask], event[mask], group=group[mask], conf_type=conf_type),
+            logrank_test(time[mask], event[mask], group[mask]),
+        )
+        for set_name, mask in set_masks(sets).items()
+    }
+
+
+def predicted_group_and_stage_cox(data: pd.DataFrame, time: str, event: str, predicted_group: pd.Series, ajcc: pd.Series) -> CoxResult:
+    """Cox model of PFS on the predicted high-risk class (0/1) and the ordinal AJCC stage."""
+    cox_data = data.assign(predicted_high=(predicted_group == PREDICTED_GROUPS[1]).astype(int), ajcc_ordinal=ajcc)
+    return cox_regression(cox_data, time, event, ["predicted_high", "ajcc_ordinal"])

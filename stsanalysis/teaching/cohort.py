@@ -42,9 +42,7 @@ def resegmented_demo_cases(
     cases = cases[(cases["sequence"] == sequence) & cases["reader"].isin(["reader1", "reader2"])]
     resegmented = np.sort(cases.loc[cases["reader"] == "reader2", "patient_id"].unique())
     if not 3 <= n_patients <= resegmented.size:
-        raise InputError(
-            f"'n_patients' must be between 3 and {resegmented.size} (the patients with a second reader); got {n_patients}."
-        )
+        raise InputError(f"'n_patients' must be between 3 and {resegmented.size} (the patients with a second reader); got {n_patients}.")
     chosen = np.random.default_rng(seed).choice(resegmented, size=n_patients, replace=False)
     clinical = pd.read_csv(directory / "clinical.csv", usecols=["patient_id", "scanner", "high_grade"])
     subset = cases[cases["patient_id"].isin(chosen)].merge(clinical, on="patient_id", how="left")

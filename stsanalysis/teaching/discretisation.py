@@ -9,7 +9,7 @@ import pandas as pd
 import SimpleITK as sitk
 
 from ..errors import InputError
-from ..radiomics.extraction import split_feature_name
+from ..radiomics.params import split_feature_name
 from ..stats.reliability import icc_features
 from ..validation import require_columns
 from .reliability import extract_readings
@@ -80,7 +80,10 @@ def preprocessing_settings(bin_width: float = 25.0, bin_count: int = 32, spacing
     resampled = {"resampledPixelSpacing": [spacing_mm] * 3, "interpolator": "sitkBSpline"}
     settings = {}
     for grid, extra in (("native", {}), (f"{spacing_mm:g} mm isotropic", resampled)):
-        for name, discretisation in ((f"bin width {bin_width:g}", {"binWidth": bin_width}), (f"bin count {bin_count}", {"binCount": bin_count})):
+        for name, discretisation in (
+            (f"bin width {bin_width:g}", {"binWidth": bin_width}),
+            (f"bin count {bin_count}", {"binCount": bin_count}),
+        ):
             settings[f"{name}, {grid}"] = {
                 "imageType": {"Original": {}},
                 "featureClass": feature_classes,
@@ -89,18 +92,21 @@ def preprocessing_settings(bin_width: float = 25.0, bin_count: int = 32, spacing
     return settings
 
 
-def extract_settings(cases: pd.DataFrame, settings: Mapping[str, Mapping], n_jobs: int = 1, cache_dir=None) -> dict[str, dict[str, pd.DataFrame]]:
+def extract_settings(
+    cases: pd.DataFrame, settings: Mapping[str, Mapping], n_jobs: int = 1, cache_dir=None
+) -> dict[str, dict[str, pd.DataFrame]]:
     """Features of every reading under every setting: {setting: {reader: patients x features}}."""
     return {name: extract_readings(cases, params, n_jobs=n_jobs, cache_dir=cache_dir) for name, params in settings.items()}
 
 
 def setting_iccs(
-    extractions: Mapping[str, Mapping[str, pd.DataFrame]], reader_a: str = "reader1", reader_b: str = "reader2", form: str = "ICC2"
+    extractions: Mapping[str, Mapping[str, pd.DataFrame]],
+    reader_a: str = "reader1",
+    reader_b: str = "reader2",
+    form: str = "ICC2",
 ) -> pd.DataFrame:
     """ICC between two readers of every feature under every setting: features x settings."""
-    table = pd.DataFrame(
-        {name: icc_features(readings[reader_a], readings[reader_b], form=form) for name, readings in extractions.items()}
-    )
+    table = pd.DataFrame({name: icc_features(readings[reader_a], readings[reader_b], form=form) for name, readings in extractions.items()})
     table.index.name = "feature"
     return table
 
@@ -177,6 +183,10 @@ def relative_change(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     pooled = pd.concat([table.assign(feature_class="all"), table])
     return (
         pooled.groupby("feature_class", sort=False)["change"]
-        .agg(n_features="size", median_change_percent="median", n_changed_over_10_percent=lambda values: int((values > 10).sum()))
+        .agg(
+            n_features="size",
+            median_change_percent="median",
+            n_changed_over_10_percent=lambda values: int((values > 10).sum()),
+        )
         .reset_index()
     )

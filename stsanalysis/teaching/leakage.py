@@ -53,9 +53,7 @@ def signature_pipeline(k: int = 10, seed: int = 0) -> Pipeline:
     )
 
 
-def cross_validated_predictions(
-    X: pd.DataFrame, y, *, select_first: bool, k: int = 10, folds: int = 5, seed: int = 0
-) -> pd.Series:
+def cross_validated_predictions(X: pd.DataFrame, y, *, select_first: bool, k: int = 10, folds: int = 5, seed: int = 0) -> pd.Series:
     """Out-of-fold predicted probabilities of :func:`signature_pipeline`.
 
     * ``select_first=False`` (correct): the whole Pipeline is refitted in each of the
@@ -77,9 +75,7 @@ def cross_validated_predictions(
     return pd.Series(probabilities, index=X.index, name="probability")
 
 
-def leakage_experiment(
-    n: int = 100, p: int = 1000, k: int = 10, n_repeats: int = 10, folds: int = 5, seed: int = 0
-) -> pd.DataFrame:
+def leakage_experiment(n: int = 100, p: int = 1000, k: int = 10, n_repeats: int = 10, folds: int = 5, seed: int = 0) -> pd.DataFrame:
     """Cross-validated AUC of both approaches on ``n_repeats`` independent noise data sets.
 
     Data set ``r`` is :func:`noise_features` with seed ``(seed, r)``-derived; both
@@ -102,9 +98,7 @@ def leakage_experiment(
 def experiment_summary(experiment: pd.DataFrame) -> pd.DataFrame:
     """Per approach: ``n_repeats``, ``mean_auc``, ``min_auc``, ``max_auc`` of :func:`leakage_experiment`."""
     return (
-        experiment.groupby("approach", sort=False)["auc"]
-        .agg(n_repeats="size", mean_auc="mean", min_auc="min", max_auc="max")
-        .reset_index()
+        experiment.groupby("approach", sort=False)["auc"].agg(n_repeats="size", mean_auc="mean", min_auc="min", max_auc="max").reset_index()
     )
 
 

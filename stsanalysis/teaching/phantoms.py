@@ -169,9 +169,7 @@ def class_summary(comparison: pd.DataFrame) -> pd.DataFrame:
     return counts.reset_index()
 
 
-def select_features(
-    comparison: pd.DataFrame, features: Sequence[str] | None = None, *, feature_class: str | None = None
-) -> pd.DataFrame:
+def select_features(comparison: pd.DataFrame, features: Sequence[str] | None = None, *, feature_class: str | None = None) -> pd.DataFrame:
     """Rows of ``comparison``: ``features`` named ``"featureClass_feature"`` in that order, or
     every feature of ``feature_class`` (e.g. ``"firstorder"``)."""
     if (features is None) == (feature_class is None):
@@ -179,9 +177,7 @@ def select_features(
     if feature_class is not None:
         rows = comparison[comparison["feature_class"] == feature_class]
         if rows.empty:
-            raise InputError(
-                f"No feature of class {feature_class!r}; classes: {sorted(comparison['feature_class'].unique())}."
-            )
+            raise InputError(f"No feature of class {feature_class!r}; classes: {sorted(comparison['feature_class'].unique())}.")
         return rows.reset_index(drop=True)
     keys = comparison["feature_class"] + "_" + comparison["feature"]
     missing = [name for name in features if name not in set(keys)]

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..radiomics.extraction import extract_features, split_feature_name
+from ..radiomics.extraction import extract_features
+from ..radiomics.params import split_feature_name
 from ..stats.reliability import ICC_FORMS, icc_features
 from ..validation import require_columns
 
@@ -23,7 +24,13 @@ def extract_readings(cases: pd.DataFrame, params: Mapping, n_jobs: int = 1, cach
     which ``cases`` lists them.
     """
     require_columns(cases, ["patient_id", "reader", "image", "mask"], "cases")
-    features = extract_features(cases[["patient_id", "reader", "image", "mask"]], dict(params), n_jobs=n_jobs, cache_dir=cache_dir, progress=False)
+    features = extract_features(
+        cases[["patient_id", "reader", "image", "mask"]],
+        dict(params),
+        n_jobs=n_jobs,
+        cache_dir=cache_dir,
+        progress=False,
+    )
     features.attrs = {}
     return {reader: features.xs(reader, level="reader") for reader in cases["reader"].unique()}
 
@@ -52,9 +59,7 @@ def icc_summary(iccs: pd.DataFrame, threshold: float = 0.75) -> pd.DataFrame:
     long["reliable"] = long["icc"].fillna(-np.inf) > threshold
     pooled = long.assign(feature_class="all")
     grouped = pd.concat([pooled, long]).groupby(["reading", "feature_class"], sort=False)
-    summary = grouped.agg(
-        n_features=("icc", "size"), median_icc=("icc", "median"), n_reliable=("reliable", "sum")
-    ).reset_index()
+    summary = grouped.agg(n_features=("icc", "size"), median_icc=("icc", "median"), n_reliable=("reliable", "sum")).reset_index()
     summary["n_reliable"] = summary["n_reliable"].astype(int)
     summary["percent_reliable"] = 100.0 * summary["n_reliable"] / summary["n_features"]
     order = {name: position for position, name in enumerate(iccs.columns)}

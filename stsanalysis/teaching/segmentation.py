@@ -33,8 +33,7 @@ def perturb_mask(mask: sitk.Image, mm: float) -> sitk.Image:
     radius = margin_radius(mask.GetSpacing(), mm)
     if not any(radius):
         raise InputError(
-            f"A margin of {mm} mm is less than half a voxel on every axis (spacing {mask.GetSpacing()} mm); "
-            "choose a larger margin."
+            f"A margin of {mm} mm is less than half a voxel on every axis (spacing {mask.GetSpacing()} mm); choose a larger margin."
         )
     binary = sitk.Cast(mask != 0, sitk.sitkUInt8)
     operation = sitk.BinaryDilate if mm > 0 else sitk.BinaryErode

@@ -1,5 +1,4 @@
-"""Interactive cohort explorer (ipywidgets + ipyniivue/plotly) and its pure helper functions.
-"""
+"""Interactive cohort explorer (ipywidgets + ipyniivue/plotly) and its pure helper functions."""
 
 from .agreement import AGREEMENT_HEADERS, MaskAgreement, hausdorff_95, mask_agreement
 from .cohort import (

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..stats.roc import Cutoff
+from ..stats.diagnostic import Cutoff
 from ..validation import require_columns
 
 CASE_COLUMNS = ("patient_id", "sequence", "reader", "image", "mask")
@@ -113,9 +113,7 @@ def _features_by_case(features: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def cohort_feature_table(
-    clinical: pd.DataFrame, features: pd.DataFrame | None = None, reader: str = REFERENCE_READER
-) -> pd.DataFrame:
+def cohort_feature_table(clinical: pd.DataFrame, features: pd.DataFrame | None = None, reader: str = REFERENCE_READER) -> pd.DataFrame:
     """One row per patient (index: patient id as text): the clinical columns, then the
     features of ``reader`` per sequence.
 
@@ -154,9 +152,7 @@ def reliability_icc(
     tables = []
     for sequence, rows in frame.groupby("sequence", sort=False):
         readings = rows.assign(patient_id=rows["patient_id"].astype(str)).set_index("patient_id")
-        first, second = (
-            readings[readings["reader"] == reader].drop(columns=["sequence", "reader"]) for reader in (reader_a, reader_b)
-        )
+        first, second = (readings[readings["reader"] == reader].drop(columns=["sequence", "reader"]) for reader in (reader_a, reader_b))
         shared = first.index.intersection(second.index)
         if shared.empty:
             continue

@@ -54,6 +54,7 @@ from .cohort import (
     resegmented_patients,
     two_by_two,
 )
+from .controls import replace_figure, scrollable, set_bounds
 from .figures import distribution_figure, roc_threshold_figure, scatter_figure, threshold_marker
 
 BACKENDS = ("niivue", "plotly")
@@ -71,10 +72,6 @@ STATIC_NOTE = (
 )
 
 
-def _scrollable(content: str, height_px: int = 420) -> str:
-    return f'<div style="max-height:{height_px}px; overflow:auto">{content}</div>'
-
-
 class CohortExplorer:
     """Interactive explorer of a design-B cohort (clinical table + images + masks).
 
@@ -84,7 +81,9 @@ class CohortExplorer:
         One row per patient: ``patient_id``, the ``filter_columns`` and the ``outcome``.
     cases
         One row per patient, sequence and reader: ``patient_id, sequence, reader, image,
-        mask`` with paths relative to ``base_dir`` (the layout of the demo's cases.csv).
+        mask`` with paths relative to ``base_dir`` (the layout of the demo's cases.csv),
+        read as extraction reads them: image files, or DICOM series folders with
+        ``backend="plotly"`` (NiiVue loads files only).
     features
         Optional radiomics table (``extract_features`` output); adds its reader-1 features
         to the cohort views and the per-feature inter-reader ICC to the Readers tab.
@@ -110,16 +109,7 @@ class CohortExplorer:
         filter_columns: Sequence[str] = ("centre", "grade", "scanner"),
         patient_id: str | None = None,
     ):
-        if backend not in BACKENDS:
-            raise InputError(f"'backend' must be one of {BACKENDS}; got {backend!r}.")
-        if backend == "niivue":
-            try:
-                import ipyniivue  # noqa: F401
-            except ImportError as error:
-                raise InputError(
-                    "backend='niivue' needs the ipyniivue package (pip install 'stsanalysis[viewer]'); "
-                    "or use backend='plotly'."
-                ) from error
+        _check_backend(backend)
         require_columns(clinical, ["patient_id", outcome, *filter_columns], what="clinical table")
         require_columns(cases, CASE_COLUMNS, what="cases table")
         self.backend = backend
@@ -136,22 +126,33 @@ class CohortExplorer:
         self.windows: dict[str, widgets.FloatRangeSlider] = {}
         self._icc = reliability_icc(features) if features is not None else None
 
+        self._make_patient_controls(clinical)
+        self._make_cohort_controls()
+        self.widget = self._make_tabs()
+        self._connect_controls()
+
+        self._apply_filters()
+        self.patient_list.value = self._first_patient(patient_id)
+
+    def _make_patient_controls(self, clinical: pd.DataFrame) -> None:
+        """Filters, patient picker and image controls (Patient tab); reader views (Readers tab)."""
         self.filters = {
-            column: widgets.Dropdown(options=[ALL, *filter_options(clinical, column)], description=column)
-            for column in self.filter_columns
+            column: widgets.Dropdown(options=[ALL, *filter_options(clinical, column)], description=column) for column in self.filter_columns
         }
         self.patient_list = widgets.Dropdown(description="Patient")
         self.patient_search = widgets.Combobox(placeholder="type a patient id", ensure_option=True, description="Search")
         self.opacity = widgets.FloatSlider(value=0.4, min=0, max=1, step=0.05, description="Mask opacity")
-        plane_options = list(NIIVUE_SLICE_TYPES) if backend == "niivue" else list(PLANES)
+        plane_options = list(NIIVUE_SLICE_TYPES) if self.backend == "niivue" else list(PLANES)
         self.plane = widgets.Dropdown(options=plane_options, value="axial", description="Plane")
-        self.slice = widgets.IntSlider(description="Slice", min=0, max=0, layout={"display": "none" if backend == "niivue" else ""})
+        self.slice = widgets.IntSlider(description="Slice", min=0, max=0, layout={"display": "none" if self.backend == "niivue" else ""})
         self.image_views = widgets.HBox()
         self.reader_views = widgets.HBox([go.FigureWidget(), go.FigureWidget()])
         self.reader_summary = widgets.HTML()
         self.cohort_html = widgets.HTML()
 
-        groups = [*self.filter_columns, outcome]
+    def _make_cohort_controls(self) -> None:
+        """Value pickers and figures of the Distribution, Scatter and ROC tabs."""
+        groups = [*self.filter_columns, self.outcome]
         values = [column for column in numeric_columns(self.table) if column not in groups]
         if not values:
             raise InputError("The clinical and features tables have no numeric column to plot besides the filters and outcome.")
@@ -159,33 +160,45 @@ class CohortExplorer:
         self.distribution_group = widgets.Dropdown(options=groups, value=groups[0], description="Group by")
         self.scatter_x = widgets.Dropdown(options=values, description="x")
         self.scatter_y = widgets.Dropdown(options=values, value=values[min(1, len(values) - 1)], description="y")
-        self.scatter_color = widgets.Dropdown(options=groups, value=outcome, description="Colour")
+        self.scatter_color = widgets.Dropdown(options=groups, value=self.outcome, description="Colour")
         self.roc_score = widgets.Dropdown(options=values, description="Score")
-        self.roc_threshold = widgets.FloatSlider(description="Threshold", readout_format=".4g", continuous_update=True,
-                                                 layout={"width": "480px"})
+        self.roc_threshold = widgets.FloatSlider(
+            description="Threshold", readout_format=".4g", continuous_update=True, layout={"width": "480px"}
+        )
         self.roc_metrics = widgets.HTML()
         self.distribution_view = go.FigureWidget()
         self.scatter_view = go.FigureWidget()
         self.roc_view = go.FigureWidget()
         self._roc = None
 
-        self.widget = widgets.Tab(
+    def _make_tabs(self) -> widgets.Tab:
+        """The six tabs: Patient, Readers, Cohort table, Distribution, Scatter, ROC."""
+        return widgets.Tab(
             children=[
-                widgets.VBox([
-                    widgets.HBox(list(self.filters.values())),
-                    widgets.HBox([self.patient_search, self.patient_list]),
-                    widgets.HBox([self.plane, self.opacity, self.slice]),
-                    self.image_views,
-                ]),
+                widgets.VBox(
+                    [
+                        widgets.HBox(list(self.filters.values())),
+                        widgets.HBox([self.patient_search, self.patient_list]),
+                        widgets.HBox([self.plane, self.opacity, self.slice]),
+                        self.image_views,
+                    ]
+                ),
                 widgets.VBox([self.reader_summary, self.reader_views]),
                 self.cohort_html,
                 widgets.VBox([widgets.HBox([self.distribution_value, self.distribution_group]), self.distribution_view]),
                 widgets.VBox([widgets.HBox([self.scatter_x, self.scatter_y, self.scatter_color]), self.scatter_view]),
-                widgets.VBox([widgets.HBox([self.roc_score, self.roc_threshold]), widgets.HBox([self.roc_view, self.roc_metrics])]),
+                widgets.VBox(
+                    [
+                        widgets.HBox([self.roc_score, self.roc_threshold]),
+                        widgets.HBox([self.roc_view, self.roc_metrics]),
+                    ]
+                ),
             ],
             titles=["Patient", "Readers", "Cohort table", "Distribution", "Scatter", "ROC"],
         )
 
+    def _connect_controls(self) -> None:
+        """Redraw what each control drives when its value changes."""
         for control in self.filters.values():
             control.observe(lambda _: self._apply_filters(), names="value")
         self.patient_search.observe(self._on_search, names="value")
@@ -200,12 +213,13 @@ class CohortExplorer:
         self.roc_score.observe(lambda _: self._draw_roc(), names="value")
         self.roc_threshold.observe(lambda change: self._set_threshold(change["new"]), names="value")
 
-        self._apply_filters()
-        reliability_subset = resegmented_patients(cases, SECOND_READER)
+    def _first_patient(self, patient_id: str | None) -> str:
+        """``patient_id``, or the first patient with a second reader's mask, or the first patient."""
+        reliability_subset = resegmented_patients(self.cases, SECOND_READER)
         start = patient_id or (reliability_subset[0] if reliability_subset else self.patient_list.options[0])
         if start not in self.patient_list.options:
             raise InputError(f"'patient_id' {start!r} is not in the clinical table.")
-        self.patient_list.value = start
+        return start
 
     # ------------------------------------------------------------------ display
 
@@ -231,7 +245,7 @@ class CohortExplorer:
         if current in ids:
             self.patient_list.value = current
         caption = f"Clinical table: {len(rows)} of {len(self.table)} patients"
-        self.cohort_html.value = _scrollable(to_html_table(rows, caption=caption, index=True))
+        self.cohort_html.value = scrollable(to_html_table(rows, caption=caption, index=True))
         self._draw_distribution()
         self._draw_scatter()
         self._draw_roc()
@@ -281,17 +295,31 @@ class CohortExplorer:
                 from ipyniivue import SliceType
 
                 viewer.set_slice_type(SliceType(NIIVUE_SLICE_TYPES[self.plane.value]))
-                viewer.load_volumes([
-                    {"path": str(image_path), "colormap": "gray", "cal_min": default_window[0], "cal_max": default_window[1]},
-                    # Mask voxels are 0/1: with cal_min 0.5 the zeros are transparent, the ones red.
-                    {"path": str(mask_path), "colormap": "red", "opacity": self.opacity.value, "cal_min": 0.5, "cal_max": 1.0},
-                ])
+                viewer.load_volumes(
+                    [
+                        {
+                            "path": str(image_path),
+                            "colormap": "gray",
+                            "cal_min": default_window[0],
+                            "cal_max": default_window[1],
+                        },
+                        # Mask voxels are 0/1: with cal_min 0.5 the zeros are transparent, the ones red.
+                        {
+                            "path": str(mask_path),
+                            "colormap": "red",
+                            "opacity": self.opacity.value,
+                            "cal_min": 0.5,
+                            "cal_max": 1.0,
+                        },
+                    ]
+                )
             else:
-                figure = slice_viewer_figure(image_path, mask_path, plane=self.plane.value, window=default_window,
-                                             opacity=self.opacity.value)
+                figure = slice_viewer_figure(
+                    image_path, mask_path, plane=self.plane.value, window=default_window, opacity=self.opacity.value
+                )
                 # The ipywidgets slice slider drives this figure instead of plotly's own slider.
-                _replace_figure(viewer, figure.update_layout(sliders=[], width=420, height=420, margin={"b": 40}))
-            _set_bounds(window, float(volume.array.min()), float(volume.array.max()))
+                replace_figure(viewer, figure.update_layout(sliders=[], width=420, height=420, margin={"b": 40}))
+            set_bounds(window, float(volume.array.min()), float(volume.array.max()))
             window.value = default_window
         self.image_views.children = [self._panels[sequence] for sequence in self._volumes]
         if self.backend == "plotly" and self._volumes:
@@ -356,25 +384,37 @@ class CohortExplorer:
             return
         first, second = masks[REFERENCE_READER], masks[SECOND_READER]
         agreement = mask_agreement(first, second, hausdorff=True)
-        self.reader_summary.value = str(
-            to_html_table(agreement.to_frame(), caption=f"Patient {patient_id}: reader 1 vs reader 2", headers=AGREEMENT_HEADERS)
-        ) + icc_summary
+        self.reader_summary.value = (
+            str(
+                to_html_table(
+                    agreement.to_frame(),
+                    caption=f"Patient {patient_id}: reader 1 vs reader 2",
+                    headers=AGREEMENT_HEADERS,
+                )
+            )
+            + icc_summary
+        )
         panels = (
             (first, second, f"Reader 1 (Dice {agreement.dice:.3f})", ("Reader 1", "Reader 2")),
             (second, first, "Reader 2", ("Reader 2", "Reader 1")),
         )
         for view, (mask, other, title, names) in zip(self.reader_views.children, panels):
-            _replace_figure(view, slice_viewer_figure(entry["image"], mask, other, title=title, mask_names=names).update_layout(width=420))
+            replace_figure(
+                view,
+                slice_viewer_figure(entry["image"], mask, other, title=title, mask_names=names).update_layout(width=420),
+            )
         self.reader_views.layout.display = ""
 
     def _icc_summary(self) -> str:
         if self._icc is None:
             return "<p>Give a features table to see the inter-reader ICC of every feature.</p>"
-        summary = self._icc.groupby("sequence", sort=False)["icc"].agg(
-            n_features="size", n_reliable=lambda icc: int((icc > RELIABLE_ICC).sum()), median_icc="median"
-        ).reset_index()
+        summary = (
+            self._icc.groupby("sequence", sort=False)["icc"]
+            .agg(n_features="size", n_reliable=lambda icc: int((icc > RELIABLE_ICC).sum()), median_icc="median")
+            .reset_index()
+        )
         worst = self._icc.sort_values("icc").head(20)
-        return str(to_html_table(summary, caption=f"Inter-reader ICC (ICC2) per feature; reliable = ICC > {RELIABLE_ICC}")) + _scrollable(
+        return str(to_html_table(summary, caption=f"Inter-reader ICC (ICC2) per feature; reliable = ICC > {RELIABLE_ICC}")) + scrollable(
             str(to_html_table(worst, caption="The 20 least reliable features")), 300
         )
 
@@ -382,11 +422,11 @@ class CohortExplorer:
 
     def _draw_distribution(self) -> None:
         figure = distribution_figure(self.filtered(), self.distribution_value.value, self.distribution_group.value)
-        _replace_figure(self.distribution_view, figure)
+        replace_figure(self.distribution_view, figure)
 
     def _draw_scatter(self) -> None:
         figure = scatter_figure(self.filtered(), self.scatter_x.value, self.scatter_y.value, self.scatter_color.value)
-        _replace_figure(self.scatter_view, figure)
+        replace_figure(self.scatter_view, figure)
 
     def _draw_roc(self) -> None:
         score = self.roc_score.value
@@ -400,9 +440,9 @@ class CohortExplorer:
             return
         youden = self._roc.youden()
         start = youden.threshold if np.isfinite(youden.threshold) else float(np.median(data[score]))
-        _replace_figure(self.roc_view, roc_threshold_figure(self._roc, self._roc.at(start), name=score))
+        replace_figure(self.roc_view, roc_threshold_figure(self._roc, self._roc.at(start), name=score))
         low, high = float(data[score].min()), float(data[score].max())
-        _set_bounds(self.roc_threshold, low, high)
+        set_bounds(self.roc_threshold, low, high)
         self.roc_threshold.step = (high - low) / 500 or 1.0
         self.roc_threshold.value = start
         self._set_threshold(self.roc_threshold.value)
@@ -416,7 +456,14 @@ class CohortExplorer:
         metrics = pd.DataFrame(
             {
                 "measure": ["AUC", "sensitivity", "specificity", "PPV", "NPV", "accuracy"],
-                "value": [self._roc.auc, cutoff.sensitivity, cutoff.specificity, cutoff.ppv, cutoff.npv, cutoff.accuracy],
+                "value": [
+                    self._roc.auc,
+                    cutoff.sensitivity,
+                    cutoff.specificity,
+                    cutoff.ppv,
+                    cutoff.npv,
+                    cutoff.accuracy,
+                ],
             }
         )
         table = two_by_two(cutoff, positive=f"{self.outcome} = 1", negative=f"{self.outcome} = 0")
@@ -427,17 +474,13 @@ class CohortExplorer:
         )
 
 
-def _replace_figure(view: go.FigureWidget, figure: go.Figure) -> None:
-    """Show ``figure`` in an existing FigureWidget (a new widget would resend plotly.js)."""
-    view.data = []
-    with view.batch_update():
-        view.add_traces(list(figure.data))
-        view.layout = figure.layout
-
-
-def _set_bounds(slider, low: float, high: float) -> None:
-    """Set a slider's range, moving first the bound that keeps min <= max (sliders refuse otherwise)."""
-    if low > slider.max:
-        slider.max, slider.min = high, low
-    else:
-        slider.min, slider.max = low, high
+def _check_backend(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise InputError(f"'backend' must be one of {BACKENDS}; got {backend!r}.")
+    if backend == "niivue":
+        try:
+            import ipyniivue  # noqa: F401
+        except ImportError as error:
+            raise InputError(
+                "backend='niivue' needs the ipyniivue package (pip install 'stsanalysis[viewer]'); or use backend='plotly'."
+            ) from error

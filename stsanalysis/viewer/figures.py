@@ -8,7 +8,8 @@ import plotly.graph_objects as go
 from ..errors import InputError
 from ..plotting.roc import roc_figure
 from ..plotting.style import colour
-from ..stats.roc import Cutoff, RocResult
+from ..stats.diagnostic import Cutoff
+from ..stats.roc import RocResult
 from ..validation import require_columns
 
 
@@ -26,9 +27,15 @@ def distribution_figure(table: pd.DataFrame, value: str, group: str, title: str 
         rows = data[data[group] == level]
         figure.add_trace(
             go.Box(
-                y=rows[value], name=f"{group} {level} (n = {len(rows)})", text=rows.index.astype(str),
-                boxpoints="all", jitter=0.4, pointpos=-1.6, marker={"color": colour(index), "size": 5},
-                hovertemplate="%{text}: %{y}<extra></extra>", meta={"group": str(level)},
+                y=rows[value],
+                name=f"{group} {level} (n = {len(rows)})",
+                text=rows.index.astype(str),
+                boxpoints="all",
+                jitter=0.4,
+                pointpos=-1.6,
+                marker={"color": colour(index), "size": 5},
+                hovertemplate="%{text}: %{y}<extra></extra>",
+                meta={"group": str(level)},
             )
         )
     figure.update_layout(title=title or f"{value} by {group}", yaxis_title=value, height=440, template="simple_white", showlegend=False)
@@ -45,8 +52,12 @@ def scatter_figure(table: pd.DataFrame, x: str, y: str, color: str | None = None
     for index, (level, rows) in enumerate(groups):
         figure.add_trace(
             go.Scatter(
-                x=rows[x], y=rows[y], mode="markers", name=f"{color} {level}" if color else "patients",
-                text=rows.index.astype(str), marker={"color": colour(index), "size": 7, "opacity": 0.8},
+                x=rows[x],
+                y=rows[y],
+                mode="markers",
+                name=f"{color} {level}" if color else "patients",
+                text=rows.index.astype(str),
+                marker={"color": colour(index), "size": 7, "opacity": 0.8},
                 hovertemplate="%{text}<br>" + f"{x} %{{x}}<br>{y} %{{y}}<extra></extra>",
             )
         )
@@ -69,7 +80,10 @@ def roc_threshold_figure(result: RocResult, cutoff: Cutoff, name: str = "ROC") -
 def threshold_marker(cutoff: Cutoff) -> go.Scatter:
     """A marker at (1 - specificity, sensitivity) of ``cutoff``."""
     return go.Scatter(
-        x=[1 - cutoff.specificity], y=[cutoff.sensitivity], mode="markers",
-        marker={"color": "black", "size": 12, "symbol": "x"}, name=f"threshold {cutoff.rule}",
+        x=[1 - cutoff.specificity],
+        y=[cutoff.sensitivity],
+        mode="markers",
+        marker={"color": "black", "size": 12, "symbol": "x"},
+        name=f"threshold {cutoff.rule}",
         meta={"role": "threshold"},
     )

@@ -12,7 +12,6 @@ import pandas as pd
 
 from ..report.formatting import to_html_table
 
-
 STATIC_NOTE = (
     "<p><em>The interactive nomogram calculator (enter a patient's values, read the points and "
     "the risk) runs when this notebook is opened in JupyterLab; the points table above gives "
@@ -37,9 +36,20 @@ class NomogramCalculator:
             values = table.loc[table["predictor"] == predictor, "value"].tolist()
             if predictor in nomogram.continuous_predictors:
                 low, high = float(min(values)), float(max(values))
-                self.inputs[predictor] = widgets.FloatSlider(value=(low + high) / 2, min=low, max=high, step=(high - low) / 200, description=predictor, continuous_update=False, style={"description_width": "160px"}, layout={"width": "520px"})
+                self.inputs[predictor] = widgets.FloatSlider(
+                    value=(low + high) / 2,
+                    min=low,
+                    max=high,
+                    step=(high - low) / 200,
+                    description=predictor,
+                    continuous_update=False,
+                    style={"description_width": "160px"},
+                    layout={"width": "520px"},
+                )
             else:
-                self.inputs[predictor] = widgets.Dropdown(options=values, value=values[0], description=predictor, style={"description_width": "160px"})
+                self.inputs[predictor] = widgets.Dropdown(
+                    options=values, value=values[0], description=predictor, style={"description_width": "160px"}
+                )
         self.output = widgets.HTML()
         for control in self.inputs.values():
             control.observe(lambda _change: self.update(), names="value")
