@@ -69,7 +69,7 @@ def _command_report(args: argparse.Namespace) -> int:
 def _command_extract(args: argparse.Namespace) -> int:
     from .files import atomic_write_text
     from .report.config import load_config
-    from .studies.radiomics_nomogram import extract_cohort_features, read_cases
+    from .studies.radiomics_features import extract_cohort_features, read_cases
 
     config = load_config(args.config)
     parameters = config.parameters

@@ -115,6 +115,9 @@ def test_every_step_is_a_section(design_b):
 
 # the demo's clinical screen has about 6 events per parameter: the warning is expected here
 @pytest.mark.filterwarnings("ignore::stsanalysis.stats.logistic.EventsPerParameterWarning")
+# one screened factor of the demo's training set does not converge in 100 IRLS iterations (a
+# quasi-separated level; the report shows the same warning): the numbers are compared all the same
+@pytest.mark.filterwarnings("ignore::stsanalysis.stats.logistic.LogisticConvergenceWarning")
 def test_numbers_that_need_no_radiomics_equal_direct_calls(design_b):
     html, clinical = design_b[0].read_text(), design_b[1]
     clinical["high_grade"] = (clinical["grade"] >= 3).astype(int)

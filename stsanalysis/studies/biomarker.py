@@ -181,10 +181,6 @@ def analyse_biomarkers(
     if n_boot > 0 and seed is None:
         raise InputError("A bootstrap band needs a 'seed' (so that the report can be rebuilt); got seed=None.")
     parameters = tuple(parameters)
-    rocs = {}
-    for outcome in CONTRASTS:
-        results = {name: roc(data[outcome], data[name], se_method=se_method) for name in parameters}
-        rocs[outcome] = {name: result.with_band(n_boot, seed=seed) if n_boot > 0 else result for name, result in results.items()}
     return BiomarkerAnalysis(
         data=data,
         parameters=parameters,
@@ -195,8 +191,13 @@ def analyse_biomarkers(
         reliability=reliability_table(data, {name: (f"{name}_r1", f"{name}_r2") for name in parameters}, form=icc_form),
         comparisons={outcome: group_comparison_table(data, list(parameters), outcome) for outcome in CONTRASTS},
         correlations=correlation_table(data, list(parameters), ["surgical_grade", "ki67"]),
-        rocs=rocs,
+        rocs={outcome: _rocs(data, outcome, parameters, se_method, n_boot, seed) for outcome in CONTRASTS},
     )
+
+
+def _rocs(data: pd.DataFrame, outcome: str, parameters, se_method: str, n_boot: int, seed) -> dict[str, RocResult]:
+    results = {name: roc(data[outcome], data[name], se_method=se_method) for name in parameters}
+    return {name: result.with_band(n_boot, seed=seed) if n_boot > 0 else result for name, result in results.items()}
 
 
 def grade_agreement_sentence(analysis: BiomarkerAnalysis) -> str:
