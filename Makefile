@@ -7,7 +7,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS := radiomics,viewer,dask,test
+EXTRAS := radiomics,viewer,dask,cluster,dicom,test
 STAMP := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;print(hashlib.sha256(open('pyproject.toml','rb').read()).hexdigest()[:16])")
 DEMO := data/demo
 REPORTS := reports

@@ -83,6 +83,7 @@ def _command_extract(args: argparse.Namespace) -> int:
         n_jobs=parameters.get("n_jobs", -1),
         cache_dir=parameters.get("cache_dir"),
         progress=not args.quiet,
+        cluster=parameters.get("cluster") or None,  # {kind: slurm, ...}, {kind: local, workers} or {address}
     )
     output = Path(args.output or Path(config.output) / f"{config.name}_features.csv")
     atomic_write_text(output, features.to_csv())
@@ -97,7 +98,7 @@ def _command_extract(args: argparse.Namespace) -> int:
 def _command_explore(args: argparse.Namespace) -> int:
     from .viewer import launch
 
-    return launch(port=args.port, open_browser=not args.no_browser)
+    return launch(port=args.port, open_browser=not args.no_browser, config=args.config)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--quiet", action="store_true", help="no progress bar")
 
     explore = commands.add_parser("explore", help="open JupyterLab on the interactive cohort explorer")
+    explore.add_argument(
+        "--config", help="a radiomics (design B) study config: explore its clinical table, images, outcome and split (default: the demo)"
+    )
     explore.add_argument("--port", type=int, default=None, help="port of the JupyterLab server (default: a free one)")
     explore.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     return parser

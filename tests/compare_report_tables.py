@@ -32,6 +32,26 @@ def report_tables(html: str) -> dict[str, str]:
     return tables
 
 
+def report_table(html: str, prefix: str):
+    """The first CSV download whose file name starts with ``prefix``, as a DataFrame."""
+    import io
+
+    import pandas as pd
+
+    for name, text in report_tables(html).items():
+        if name.startswith(prefix):
+            return pd.read_csv(io.StringIO(text))
+    raise AssertionError(f"no table {prefix}*.csv in the report")
+
+
+def report_text(html: str) -> str:
+    """The visible text of a report: scripts and styles dropped, tags removed, entities decoded, spaces collapsed."""
+    import html as html_module
+
+    body = re.sub(r"<script.*?</script>|<style.*?</style>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", html_module.unescape(re.sub(r"<[^>]+>", " ", body)))
+
+
 def first_difference(before: str, after: str) -> str:
     for number, (old, new) in enumerate(zip(before.splitlines(), after.splitlines()), start=1):
         if old != new:

@@ -190,8 +190,8 @@ def test_checklist_file_with_wrong_columns_or_repeated_items_is_an_error(tmp_pat
         load_checklist(_write_checklist(tmp_path / "bad.csv", ["1,Title,Title,authors"], columns="item,topic,text,fact"))
     with pytest.raises(InputError, match=r"twice\.csv lists item\(s\) \[2\] more than once"):
         load_checklist(_write_checklist(tmp_path / "twice.csv", ["1,A,a,authors", "2,A,b,outcome", "2,A,c,outcome"]))
-    with pytest.raises(InputError, match=r"Unknown checklist 'rqs'"):
-        load_checklist("rqs")
+    with pytest.raises(InputError, match=r"Unknown checklist 'probast'"):
+        load_checklist("probast")
 
 
 def test_a_new_checklist_is_a_data_file(tmp_path, design_b_facts):

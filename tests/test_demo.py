@@ -22,7 +22,9 @@ def demo_dirs(tmp_path_factory):
 def test_same_seed_gives_byte_identical_files(demo_dirs):
     first, second = (json.loads(paths["manifest"].read_text()) for paths in demo_dirs)
     assert first["files"] == second["files"]
-    assert len(first["files"]) == 2 + 1 + 180 * 2 + 180 + 40 * 2  # tables, images, masks
+    # tables, images, masks, then B001-B003 as DICOM (9 slices, an RTSTRUCT and a SEG each), B001's
+    # cropped Slicer segmentation and the DICOM cases table
+    assert len(first["files"]) == 2 + 1 + 180 * 2 + 180 + 40 * 2 + 3 * (9 + 2) + 1 + 1
 
 
 def test_other_seed_gives_other_data():

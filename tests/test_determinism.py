@@ -151,7 +151,7 @@ def test_two_report_builds_give_identical_csv_downloads(tmp_path):
         downloads.append({name: unquote(payload) for name, payload in CSV_LINK.findall(html)})
     first, second = downloads
     tables = sorted(name.split("_")[1] for name in first if name.startswith("table_"))
-    assert tables == ["1", "1b", "2", "3a", "3b", "4", "5", "6"]
+    assert tables == ["1", "1b", "2", "2b", "3a", "3b", "4", "5", "6"]
     assert {"software_versions.csv", "input_files.csv", "random_seeds.csv"} <= set(first)  # provenance
     assert first == second
     table_5 = first["table_5_prediction_of_high_grade.csv"]

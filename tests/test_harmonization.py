@@ -11,7 +11,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from stsanalysis import InputError
-from stsanalysis.radiomics.harmonization import ComBat
+from stsanalysis.radiomics.harmonization import ComBat, ComBatWarning
 
 DATA = pd.read_csv(REFERENCE_DIR / "combat_data.csv").set_index("sample")
 FEATURES = DATA.filter(like="feature_")
@@ -99,16 +99,27 @@ def test_batch_labels_travel_by_index_through_a_pipeline():
     assert clone(pipeline).steps[1][1].batch_labels is not None
 
 
-def test_constant_feature_within_a_batch_is_passed_through():
+def test_constant_feature_within_a_batch_is_adjusted_for_location_only_there():
+    # sva passes such a feature through unchanged; here it keeps the location adjustment in A
+    # (tests/test_degenerate_data.py checks the other features against sva)
     features = FEATURES.copy()
     features.loc[DATA.batch == "A", "feature_01"] = 7.0
-    adjusted = ComBat().fit_transform(features, DATA.batch)
-    combat = ComBat().fit(features, DATA.batch)
-    assert combat.unadjusted_features_ == ["feature_01"]
-    pd.testing.assert_series_equal(adjusted["feature_01"], features["feature_01"])
+    with pytest.warns(ComBatWarning, match=r"'feature_01' in batch\(es\) 'A' \(n = 25\)"):
+        combat = ComBat().fit(features, DATA.batch)
+    adjusted = combat.transform(features, DATA.batch)
+    assert combat.unadjusted_features_ == [] and combat.location_only_ == [("feature_01", "A")]
+    assert combat.delta_star_.loc["A", "feature_01"] == 1.0
+    assert adjusted.loc[DATA.batch == "A", "feature_01"].nunique() == 1  # still constant, moved
     # the other features are harmonised exactly as without that feature (sva drops the row)
     rest = ComBat().fit_transform(features.drop(columns="feature_01"), DATA.batch)
     pd.testing.assert_frame_equal(adjusted.drop(columns="feature_01"), rest)
+
+
+def test_feature_constant_within_every_batch_is_passed_through():
+    features = FEATURES.assign(feature_01=DATA.batch.map({"A": 1.0, "B": 2.0, "C": 3.0}))
+    with pytest.warns(ComBatWarning, match="constant within every batch and cannot be standardised: 'feature_01'"):
+        adjusted = ComBat().fit_transform(features, DATA.batch)
+    pd.testing.assert_series_equal(adjusted["feature_01"], features["feature_01"])
 
 
 @pytest.mark.parametrize(

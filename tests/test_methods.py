@@ -103,8 +103,8 @@ def test_biomarker_paragraph_design_a():
         analysed_value="the mean of the two readers",
         icc_form="ICC2",
         icc_threshold=0.75,
-        grade_definition="FNCLCC grade II-III vs I",
-        ki67_cutoff=30,
+        group_definitions=("low vs high grade (FNCLCC grade II-III vs I)", "Ki-67 LI < 30% vs ≥ 30%"),
+        correlation_targets=("the grade", "the Ki-67 LI"),
         alpha=0.05,
         software={"stsanalysis": "0.4.0", "Python": "3.11.9", "scipy": "1.13.1"},
     )
@@ -116,7 +116,7 @@ def test_biomarker_paragraph_design_a():
         "Shapiro-Wilk test",
         "low vs high grade (FNCLCC grade II-III vs I) and Ki-67 LI < 30% vs ≥ 30%",
         "reported as Z with the tie correction and without continuity correction, as SPSS reports it",
-        "Spearman's rank correlation",
+        "Correlations with the grade and the Ki-67 LI were assessed with Spearman's rank correlation.",
         "AUC with DeLong 95% CI",
         "Youden index",
         "Two-sided p < 0.05 was considered significant.",
@@ -145,6 +145,7 @@ def test_biomarker_paragraph_names_the_icc_form_as_mcgraw_wong(form, described):
 def test_biomarker_paragraph_without_optional_facts():
     text = biomarker_methods_paragraph(BiomarkerFacts())
     assert "ICC" not in text and "Ki-67 LI <" not in text and "significant" not in text
+    assert "Groups were compared" in text and "Correlations" not in text  # no contrasts, no targets given
     assert "Analyses used" not in text
     assert not re.search(r"\b(None|nan)\b", text)
 

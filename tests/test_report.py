@@ -61,6 +61,7 @@ def test_report_has_sections_toc_and_provenance(biomarker_report):
         "Table 1. Cohort (n = 32)",
         "Table 1b.",
         "Table 2.",
+        "Table 2b.",
         "Table 3a.",
         "Table 3b.",
         "Table 4.",
@@ -68,7 +69,7 @@ def test_report_has_sections_toc_and_provenance(biomarker_report):
         "Table 6.",
     ):
         assert f"<caption>{caption}" in html, caption
-    assert html.count("Plotly.newPlot") == 3  # box plots and two ROC figures
+    assert html.count("Plotly.newPlot") == 6  # box plots, three Bland-Altman plots and two ROC figures
 
 
 def test_report_numbers_are_those_of_direct_package_calls(biomarker_report):
@@ -86,6 +87,9 @@ def test_report_numbers_are_those_of_direct_package_calls(biomarker_report):
     assert f"in {agreement.n_agree}/32 patients" in html
     rho = stats.spearman(data["adc_mean"], data["ki67"]).rho
     assert re.search(rf"<td[^>]*>{format_number(rho, 3)}</td>", html)
+    agreement = stats.bland_altman(data["cho_cr_r1"], data["cho_cr_r2"])
+    bias = format_estimate(agreement.bias, agreement.bias_ci_low, agreement.bias_ci_high, 3)
+    assert re.search(rf"<td>Cho/Cr</td><td[^>]*>32</td><td>{re.escape(bias)}</td>", html)
 
 
 def test_report_hides_code_and_loads_no_remote_script(biomarker_report):
@@ -102,7 +106,7 @@ def test_report_opens_offline_in_chromium_with_figure_rendered(biomarker_report,
     page.wait_for_selector(".plotly-graph-div .main-svg", timeout=15000)
     assert page.locator(".plotly-graph-div .main-svg").count() >= 1
     assert page.locator(".plotly-graph-div .boxlayer .box").count() == 6  # 3 parameters x 2 groups
-    assert page.locator(".plotly-graph-div").count() == 3
+    assert page.locator(".plotly-graph-div").count() == 6
     page.screenshot(path=str(artifact_dir / "biomarker_study.png"), full_page=True)
     assert remote == []
     assert errors == []
@@ -220,7 +224,7 @@ def test_tables_download_as_csv_and_figures_save_as_svg_offline(biomarker_report
     page, remote, errors = offline_page
     page.goto(biomarker_report[0].as_uri())
     page.wait_for_selector(".sts-figure-export button", timeout=15000)
-    assert page.locator(".sts-figure-export").count() == 3
+    assert page.locator(".sts-figure-export").count() == 6
     assert page.locator(".sts-download a").count() == page.locator("table.sts-table").count()
     with page.expect_download() as download:
         page.locator(".sts-figure-export button", has_text="Save SVG").first.click()

@@ -38,7 +38,7 @@ SECTIONS = [
     "Step 9: decision curves",
     "Step 10: progression-free survival",
     "Step 11: patient characteristics",
-    "Methods, IBSI and CLEAR",
+    "Methods, IBSI and checklists",
     "Provenance",
 ]
 #: design name -> the renamed copy's column
@@ -75,6 +75,8 @@ def design_b(tmp_path_factory):
             "columns": CLINICAL_NAMES,
             "case_columns": CASE_NAMES,
             "sequences": {"T1": SMALL_PRESET, "FS-T2": SMALL_PRESET},
+            "readers": {"reader1": "reader1", "reader2": "reader2", "repeat": "reader1_repeat"},
+            "survival": {"time": "pfs_months", "event": "pfs_event", "label": "progression-free survival", "stage": "ajcc_stage"},
             "mrmr_k": 10,
             "n_boot": 50,
             "n_boot_validation": 20,
@@ -105,8 +107,8 @@ def design_b(tmp_path_factory):
 def test_every_step_is_a_section(design_b):
     html = design_b[0].read_text()
     assert [entry.text for entry in table_of_contents(html) if entry.level == 2] == SECTIONS
-    # PCA, LASSO CV + path per signature, forest, nomogram, 2 ROC, 2 calibration, 2 DCA, 2 KM
-    assert html.count("Plotly.newPlot") == 17
+    # PCA, segmentation agreement, LASSO CV + path per signature, Bland-Altman, forest, nomogram, 2 ROC, 2 calibration, 2 DCA, 2 KM
+    assert html.count("Plotly.newPlot") == 19
     assert "Rad-score = " in html and "CLEAR checklist" in html and "Copy</button>" in html
     assert "The interactive nomogram calculator" in html  # its form runs in JupyterLab
     # warnings of the analysis stay visible in the report (progress bars do not)
@@ -115,9 +117,6 @@ def test_every_step_is_a_section(design_b):
 
 # the demo's clinical screen has about 6 events per parameter: the warning is expected here
 @pytest.mark.filterwarnings("ignore::stsanalysis.stats.logistic.EventsPerParameterWarning")
-# one screened factor of the demo's training set does not converge in 100 IRLS iterations (a
-# quasi-separated level; the report shows the same warning): the numbers are compared all the same
-@pytest.mark.filterwarnings("ignore::stsanalysis.stats.logistic.LogisticConvergenceWarning")
 def test_numbers_that_need_no_radiomics_equal_direct_calls(design_b):
     html, clinical = design_b[0].read_text(), design_b[1]
     clinical["high_grade"] = (clinical["grade"] >= 3).astype(int)
@@ -172,3 +171,17 @@ def test_extract_command_writes_the_feature_table_from_a_config(design_b):
     features = pd.read_csv(folder / "features.csv", index_col=["patient_id", "sequence", "reader"])
     assert len(features) == 2 * (180 + 2 * 40)  # both sequences: reader 1 for all, reader 2 and repeat for 40
     assert "original_glcm_Contrast" in features.columns and not features.isna().any().any()
+
+
+def test_reviewers_sections_equal_direct_calls(design_b):
+    from stsanalysis.studies import reviewers
+
+    html, clinical = design_b[0].read_text(), design_b[1]
+    training = clinical[clinical["centre"] == 1]
+    y = pd.Series((training["grade"] >= 3).astype(int).to_numpy())
+    # 10 clinical degrees of freedom (t_stage has 4 levels) + 10 mRMR features
+    riley = reviewers.sample_size(y, pd.Series(["training"] * len(y)), 20)
+    assert riley.sentence(len(y), int(y.sum())) in html
+    assert "Reclassification, nomogram vs clinical model" in html and "Continuous NRI" in html
+    assert "Bootstrap distribution of the nomogram" in html
+    assert "TRIPOD+AI: " in html and "METRICS score over" in html and "RQS points established by this run" in html

@@ -23,6 +23,7 @@ SECTIONS = [
     "PFS by the group the clinical model predicts",
     "C-index: model vs AJCC staging",
     "Cox regression",
+    "Methods",
     "Provenance",
 ]
 
@@ -57,6 +58,16 @@ def test_sections(survival_report):
     html, _ = survival_report
     assert [entry.text for entry in table_of_contents(html) if entry.level == 2] == SECTIONS
     assert html.count("Plotly.newPlot") == 3  # KM by grade, by predicted group in each set
+
+
+def test_methods_paragraph_is_written_from_the_run(survival_report):
+    html, clinical = survival_report
+    events = int(clinical["pfs_event"].sum())
+    assert f"Progression-free survival was analysed in {len(clinical)} patients with {events} events" in html
+    assert "pointwise 95% confidence intervals on the log scale (R survival::survfit)" in html
+    assert "A clinical logistic model (t_stage and margin) was fitted on the training set" in html
+    assert re.search(r"Cox proportional-hazards model \(Efron ties; n = 180, \d+ events\)", html)
+    assert "Analyses used stsanalysis" in html and "Copy</button>" in html
 
 
 def test_numbers_equal_direct_calls(survival_report):

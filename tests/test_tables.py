@@ -60,9 +60,10 @@ def test_table_one_treats_listed_numeric_columns_as_categorical():
 
 def test_table_one_reports_an_untestable_variable_instead_of_failing():
     data = COHORT.assign(constant=1.0)
-    table = table_one(data, "high_grade", ["constant"])
-    assert table.loc[0, "test"].startswith("not tested: The Mann-Whitney test is undefined")
+    table = table_one(data, "high_grade", ["constant"])  # no warning: it becomes the footnote
+    assert table.loc[0, "test"] == "Mann-Whitney U"
     assert np.isnan(table.loc[0, "p"])
+    assert table.attrs["notes"] == ["p not computed for 'constant': all 32 values are identical (1)."]
 
 
 @pytest.mark.parametrize(

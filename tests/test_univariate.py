@@ -228,11 +228,9 @@ def test_summary_statistics_refuses_unknown_quantile_method():
         (lambda: shapiro(pd.Series([1.2, 1.2, 1.2, 1.2], name="adc_min")), r"'adc_min': all 4 values are identical"),
         (lambda: shapiro([1.0, 2.0]), "at least 3"),
         (lambda: shapiro([1.0, np.nan, 2.0, 3.0]), "missing value"),
-        (lambda: t_test(pd.Series([1.0, 1.0], name="cho_cr"), [2.0, 2.0]), r"'cho_cr' and 'y' are both constant"),
         (lambda: t_test([1.0, 2.0, 3.0], [2.0]), "'y' needs at least 2"),
         (lambda: t_test(["1.0", "high", "3"], [2.0, 3.0]), r"'x' must be numeric.*'high'"),
         (lambda: mann_whitney([1.0], [2.0, 3.0]), "'x' needs at least 2"),
-        (lambda: mann_whitney([5.0, 5.0], [5.0, 5.0]), "all 4 values"),
         (
             lambda: compare_groups(pd.Series([1.0, 2, 3, 4, 5, 6]), pd.Series(["I", "II", "III"] * 2, name="grade")),
             r"'grade' must have exactly 2 levels; got 3",

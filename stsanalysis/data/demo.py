@@ -13,7 +13,9 @@ structure and effect sizes are known:
   High-grade tumours have a finer, more heterogeneous texture with necrotic foci, mixed
   with patient-level noise so that a texture signature reaches an AUC near 0.8-0.9; every
   scanner adds its own gain, noise level and blur (a batch effect ComBat can remove). For
-  40 patients a second reader's mask and a repeated reader-1 mask are written.
+  40 patients a second reader's mask and a repeated reader-1 mask are written. Three patients
+  are also written as a DICOM series with an RTSTRUCT and a SEG, one also as a cropped 3D
+  Slicer segmentation (:mod:`.demo_dicom`), listed in ``cases_dicom.csv``.
 
 Every random draw comes from ``numpy.random.default_rng`` seeded from ``seed`` (and the
 patient's index for images), so the same seed gives byte-identical files.
@@ -256,6 +258,8 @@ class RadiomicsDemo:
     directory: Path
     clinical: Path
     cases: Path
+    #: ``cases_dicom.csv`` (the DICOM and Slicer copies of three patients); None when not written.
+    cases_dicom: Path | None = None
 
 
 def make_radiomics_demo(
@@ -263,6 +267,7 @@ def make_radiomics_demo(
     seed: int = DEFAULT_SEED,
     n_resegmented: int = 40,
     progress: bool = False,
+    dicom: bool | None = None,
 ) -> RadiomicsDemo:
     """Write the design-B demo cohort (clinical table, images, masks) under ``output_dir``.
 
@@ -271,6 +276,11 @@ def make_radiomics_demo(
     ``masks/<id>_<reader>.nii.gz`` with readers ``reader1`` (all patients), ``reader2`` and
     ``reader1_repeat`` (``n_resegmented`` randomly chosen patients). The same mask serves
     both sequences (the volumes are co-registered).
+
+    With ``dicom`` (default: when the 'dicom' extra is installed) three patients' T1 image
+    and reader-1 mask are also written under ``dicom/`` as a DICOM series, an RTSTRUCT and a
+    SEG, one also as a cropped ``.seg.nrrd``, with ``cases_dicom.csv`` listing them
+    (:func:`.demo_dicom.export_dicom_cases`); the files above do not change.
     """
     from tqdm.auto import tqdm
 
@@ -316,7 +326,10 @@ def make_radiomics_demo(
     cases = pd.DataFrame(rows, columns=["patient_id", "sequence", "reader", "image", "mask"])
     atomic_write_text(directory / "clinical.csv", clinical.to_csv(index=False))
     atomic_write_text(directory / "cases.csv", cases.to_csv(index=False))
-    return RadiomicsDemo(directory=directory, clinical=directory / "clinical.csv", cases=directory / "cases.csv")
+    from .demo_dicom import dicom_export_available, export_dicom_cases
+
+    cases_dicom = export_dicom_cases(directory, seed) if dicom or (dicom is None and dicom_export_available()) else None
+    return RadiomicsDemo(directory=directory, clinical=directory / "clinical.csv", cases=directory / "cases.csv", cases_dicom=cases_dicom)
 
 
 def write_demo(output_dir: str | os.PathLike = "data/demo", seed: int = DEFAULT_SEED, progress: bool = True) -> dict[str, Path]:
@@ -324,7 +337,8 @@ def write_demo(output_dir: str | os.PathLike = "data/demo", seed: int = DEFAULT_
 
     Returns the paths: ``biomarker`` (CSV), ``radiomics`` (folder), ``manifest``. A manifest
     that already records the same seed, package version and generator code (the SHA-256 of
-    this module) with intact files means the demo is current, and nothing is rewritten.
+    this module and :mod:`.demo_dicom`) with intact files means the demo is current, and
+    nothing is rewritten.
     """
     directory = Path(output_dir)
     manifest_path = directory / "manifest.json"
@@ -342,7 +356,7 @@ def write_demo(output_dir: str | os.PathLike = "data/demo", seed: int = DEFAULT_
     manifest = {
         "seed": seed,
         "stsanalysis_version": __version__,
-        "generator_sha256": sha256_file(__file__),
+        "generator_sha256": _generator_sha256(),
         "files": {path.relative_to(directory).as_posix(): sha256_file(path) for path in files},
     }
     atomic_write_text(manifest_path, json.dumps(manifest, indent=1, sort_keys=True))
@@ -357,8 +371,18 @@ def _manifest_is_current(manifest_path: Path, seed: int) -> bool:
     if (manifest.get("seed"), manifest.get("stsanalysis_version"), manifest.get("generator_sha256")) != (
         seed,
         __version__,
-        sha256_file(__file__),
+        _generator_sha256(),
     ):
         return False
     directory = manifest_path.parent
     return all((directory / name).is_file() for name in manifest.get("files", {}))
+
+
+def _generator_sha256() -> str:
+    """SHA-256 of the generator code: this module and the DICOM export."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for module in (Path(__file__), Path(__file__).with_name("demo_dicom.py")):
+        digest.update(module.read_bytes())
+    return digest.hexdigest()

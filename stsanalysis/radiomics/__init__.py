@@ -2,7 +2,8 @@
 
 One topic per module: :mod:`.images` (reading images), :mod:`.params` (presets, their
 validation, feature names, IBSI notes), :mod:`.cache`, :mod:`.backends` (serial, processes,
-Dask) and :mod:`.extraction` (:func:`extract_features`); then :mod:`.selection`,
+Dask), :mod:`.extraction` (:func:`extract_features`) and :mod:`.feature_table` (features
+extracted elsewhere); then :mod:`.selection`,
 :mod:`.harmonization`, :mod:`.signature` and :mod:`.pipeline`.
 
 Names are imported on first use (PEP 562), so that extraction worker processes, which
@@ -25,6 +26,13 @@ _EXPORTS = {
     "split_feature_name": "params",
     "cache_key": "cache",
     "extract_features": "extraction",
+    "MaskError": "masks",
+    "MaskInfo": "masks",
+    "read_mask": "masks",
+    "worker_pool": "backends",
+    "cluster_from_config": "backends",
+    "check_feature_coverage": "feature_table",
+    "read_feature_table": "feature_table",
     "ComBat": "harmonization",
     "CorrelationFilter": "selection",
     "MRMRSelector": "selection",

@@ -21,9 +21,26 @@ construction: ``ComBat(batch_labels=centre)`` with ``centre`` a Series indexed b
 preceding steps must keep the index: ``set_output(transform="pandas")``), and the second
 positional argument of ``fit`` (where a Pipeline puts ``y``) is ignored. Outside a
 Pipeline, pass ``batch`` (and ``covariates``) to ``fit``/``transform`` directly.
+
+Degenerate batches (where this differs from sva)
+------------------------------------------------
+- A batch of one sample has no variance to estimate: ``sva::ComBat`` then switches to
+  ``mean.only = TRUE`` for all batches with only a printed note. Here ``fit`` raises
+  :class:`~stsanalysis.errors.InputError` naming the batch, unless ``mean_only=True`` was
+  chosen (which then matches ``sva::ComBat(mean.only = TRUE)``).
+- A feature constant within a batch (of two or more samples) has no scale there. sva
+  leaves such a feature unadjusted in every batch (and prints a note). Here it is adjusted
+  for location only in the batch where it is constant (its delta* is 1, its gamma* the
+  ``mean.only`` posterior) and fully in the others, with a :class:`ComBatWarning` naming
+  feature and batch; the priors are estimated from the other features, so that those are
+  harmonised exactly as by sva. A feature that cannot be standardised at all (constant
+  within every batch, or within ``ref_batch``) is passed through unchanged, as sva does,
+  also with a :class:`ComBatWarning`.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -34,6 +51,12 @@ from ..errors import InputError
 
 # sva::it.sol's convergence criterion
 _CONVERGENCE = 1e-4
+#: Features listed by name in a ComBatWarning (the attributes hold all of them).
+_LISTED = 10
+
+
+class ComBatWarning(UserWarning):
+    """A feature ComBat cannot fully adjust: constant within a batch (named with the batch)."""
 
 
 class ComBat(TransformerMixin, BaseEstimator):
@@ -45,8 +68,9 @@ class ComBat(TransformerMixin, BaseEstimator):
         ``True``: parametric priors (``par.prior = TRUE``, the sva default); ``False``:
         non-parametric prior (sva's ``int.eprior``, slower, O(features^2) per batch).
     mean_only
-        Adjust only the batch means, not the variances (``mean.only = TRUE``). Forced, as in
-        sva, when a batch has a single sample.
+        Adjust only the batch means, not the variances (``mean.only = TRUE``). Required when
+        a batch has a single sample (``fit`` raises :class:`InputError` otherwise, where sva
+        switches silently; see the module docstring).
     ref_batch
         A batch left unchanged; the others are moved to it (``ref.batch``).
     batch_labels
@@ -64,7 +88,12 @@ class ComBat(TransformerMixin, BaseEstimator):
     gamma_hat_, delta_hat_, gamma_star_, delta_star_
         Batch effects before and after empirical-Bayes shrinkage (DataFrame batch x feature).
     unadjusted_features_
-        Features constant within a batch; passed through unchanged, as sva does.
+        Features that cannot be standardised (constant within every batch, or within
+        ``ref_batch``); passed through unchanged, as sva does, with a :class:`ComBatWarning`.
+    location_only_
+        ``(feature, batch)`` pairs where the feature is constant within the batch: adjusted
+        for location only there (delta* = 1), with a :class:`ComBatWarning` unless
+        ``mean_only``. sva leaves such features unadjusted everywhere.
     """
 
     def __init__(self, parametric=True, mean_only=False, ref_batch=None, batch_labels=None):
@@ -90,6 +119,7 @@ class ComBat(TransformerMixin, BaseEstimator):
             raise InputError(f"ref_batch {self.ref_batch!r} is not one of the batches {list(self.batches_)}.")
         if len(self.batches_) < 2:
             raise InputError(f"ComBat needs at least 2 batches; got {list(self.batches_)}.")
+        self._check_batch_sizes(frame.index, labels)
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = frame.shape[1]
         self._fit(frame.to_numpy(dtype=float), labels, design_covariates)
@@ -140,20 +170,38 @@ class ComBat(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ estimation
 
+    def _check_batch_sizes(self, samples: pd.Index, labels: np.ndarray) -> None:
+        sizes = pd.Series(labels).value_counts()
+        if self.ref_batch is not None and sizes[self.ref_batch] < 2:
+            raise InputError(
+                f"The reference batch {self.ref_batch!r} has {sizes[self.ref_batch]} sample; ComBat estimates the "
+                "pooled variance from the reference batch and needs at least 2 samples there."
+            )
+        single = sorted(sizes.index[sizes == 1], key=str)
+        if single and not self.mean_only:
+            listed = ", ".join(f"{batch!r} (n = 1: sample {samples[np.asarray(labels == batch)][0]!r})" for batch in single)
+            raise InputError(
+                f"ComBat cannot estimate a batch variance from one sample: batch(es) {listed}. Use "
+                "ComBat(mean_only=True) to adjust only the batch means (as sva::ComBat(mean.only = TRUE)), or merge "
+                "the batch with a similar one."
+            )
+        if len(labels) <= len(sizes):
+            raise InputError(f"ComBat needs more samples than batches; got {len(labels)} samples in {len(sizes)} batches.")
+
     def _fit(self, values: np.ndarray, labels: np.ndarray, covariates: np.ndarray) -> None:
-        n_samples = len(labels)
         batch_index = pd.Index(self.batches_).get_indexer(labels)
         n_batch = len(self.batches_)
         counts = np.bincount(batch_index, minlength=n_batch)
-        mean_only = bool(self.mean_only) or bool((counts == 1).any())
         ref = None if self.ref_batch is None else int(np.flatnonzero(self.batches_ == self.ref_batch)[0])
 
-        constant = np.zeros(values.shape[1], dtype=bool)
-        for b in range(n_batch):
-            if counts[b] > 1:
-                constant |= values[batch_index == b].var(axis=0) == 0
-        self.unadjusted_features_ = list(np.asarray(self.feature_names_in_)[constant])
-        data = values[:, ~constant]
+        # constant[b, j]: feature j does not vary within batch b (of two or more samples)
+        constant = np.zeros((n_batch, values.shape[1]), dtype=bool)
+        for b in np.flatnonzero(counts > 1):
+            constant[b] = np.ptp(values[batch_index == b], axis=0) == 0  # identical values (var can round to 1e-33)
+        passed_through = constant[ref] if ref is not None else constant[counts > 1].all(axis=0)
+        location_only = constant & ~passed_through
+        self._warn_degenerate(constant, passed_through, counts)
+        data = values[:, ~passed_through]
 
         batch_design = np.eye(n_batch)[batch_index]
         if ref is not None:
@@ -166,37 +214,32 @@ class ComBat(TransformerMixin, BaseEstimator):
             grand_mean = coefficients[ref]
             residuals = data[batch_index == ref] - design[batch_index == ref] @ coefficients
         else:
-            grand_mean = (counts / n_samples) @ coefficients[:n_batch]
+            grand_mean = (counts / len(labels)) @ coefficients[:n_batch]
             residuals = data - design @ coefficients
         var_pooled = (residuals**2).mean(axis=0)  # divisor n, as sva
         covariate_coefficients = coefficients[n_batch:]
-        stand_mean = grand_mean + covariates @ covariate_coefficients
-        standardized = (data - stand_mean) / np.sqrt(var_pooled)
+        standardized = (data - grand_mean - covariates @ covariate_coefficients) / np.sqrt(var_pooled)
 
         gamma_hat = np.linalg.solve(batch_design.T @ batch_design, batch_design.T @ standardized)
-        if mean_only:
+        if self.mean_only:
             delta_hat = np.ones((n_batch, data.shape[1]))
-        else:
+        else:  # 0 where location_only (those cells get delta* = 1)
             delta_hat = np.vstack([standardized[batch_index == b].var(axis=0, ddof=1) for b in range(n_batch)])
-        gamma_star, delta_star = np.empty_like(gamma_hat), np.empty_like(delta_hat)
-        for b in range(n_batch):
-            in_batch = standardized[batch_index == b]
-            if self.parametric:
-                gamma_star[b], delta_star[b] = _parametric_eb(in_batch, gamma_hat[b], delta_hat[b], mean_only)
-            else:
-                gamma_star[b], delta_star[b] = _nonparametric_eb(in_batch, gamma_hat[b], delta_hat[b])
+        gamma_star, delta_star = self._empirical_bayes(standardized, batch_index, gamma_hat, delta_hat, location_only[:, ~passed_through])
         if ref is not None:
             gamma_star[ref], delta_star[ref] = 0.0, 1.0
 
-        # constant features: zero effects, unit scale, so transform passes them through
-        def full(adjustable_values, fill):
-            out = np.full(adjustable_values.shape[:-1] + (values.shape[1],), fill, dtype=float)
-            out[..., ~constant] = adjustable_values
+        # passed-through features: zero effects, unit scale, so transform leaves them as they are
+        def full(adjusted_values, fill):
+            out = np.full(adjusted_values.shape[:-1] + (values.shape[1],), fill, dtype=float)
+            out[..., ~passed_through] = adjusted_values
             return out
 
         columns = pd.Index(self.feature_names_in_)
         by_batch = dict(index=pd.Index(self.batches_, name="batch"), columns=columns)
         self._batch_design_rows = np.eye(n_batch) if ref is None else _with_ref_column(n_batch, ref)
+        self.unadjusted_features_ = list(columns[passed_through])
+        self.location_only_ = [(columns[j], self.batches_[b]) for j, b in zip(*np.nonzero(location_only.T))]
         self.grand_mean_ = pd.Series(full(grand_mean, 0.0), index=columns)
         self.var_pooled_ = pd.Series(full(var_pooled, 1.0), index=columns)
         self.covariate_coefficients_ = pd.DataFrame(full(covariate_coefficients, 0.0), index=self._covariate_names, columns=columns)
@@ -204,7 +247,73 @@ class ComBat(TransformerMixin, BaseEstimator):
         self.delta_hat_ = pd.DataFrame(full(delta_hat, 1.0), **by_batch)
         self.gamma_star_ = pd.DataFrame(full(gamma_star, 0.0), **by_batch)
         self.delta_star_ = pd.DataFrame(full(delta_star, 1.0), **by_batch)
-        self.mean_only_used_ = mean_only
+        self.mean_only_used_ = bool(self.mean_only)
+
+    def _empirical_bayes(self, standardized, batch_index, gamma_hat, delta_hat, location_only):
+        """gamma* and delta* of every batch and feature.
+
+        The priors of a batch come from the features sva adjusts (those constant in no
+        batch), so that their estimates equal sva's; a feature constant within some batch
+        gets its posterior under those priors, location only (as ``mean.only``) where it is
+        constant.
+        """
+        regular = ~location_only.any(axis=0)
+        gamma_star, delta_star = np.empty_like(gamma_hat), np.ones_like(delta_hat)
+        for b in range(len(self.batches_)):
+            in_batch = standardized[batch_index == b]
+            # without any regular feature, the priors come from the cells that have a scale
+            prior = regular if regular.any() else ~location_only[b] if (~location_only[b]).any() else location_only[b]
+            prior_effects = (gamma_hat[b, prior], delta_hat[b, prior])
+            groups = [
+                (regular, None, bool(self.mean_only)),  # sva's own computation
+                (~regular & ~location_only[b], prior_effects, bool(self.mean_only)),
+                (location_only[b], prior_effects, True),
+            ]
+            for columns, priors, location in groups:
+                if not columns.any():
+                    continue
+                if self.parametric:
+                    estimates = _parametric_eb(in_batch[:, columns], gamma_hat[b, columns], delta_hat[b, columns], location, priors)
+                else:
+                    delta = np.ones(columns.sum()) if location else delta_hat[b, columns]
+                    if priors is not None and location:
+                        priors = (priors[0], np.ones_like(priors[1]))
+                    estimates = _nonparametric_eb(in_batch[:, columns], gamma_hat[b, columns], delta, priors)
+                gamma_star[b, columns], delta_star[b, columns] = estimates
+        return gamma_star, delta_star
+
+    def _warn_degenerate(self, constant: np.ndarray, passed_through: np.ndarray, counts: np.ndarray) -> None:
+        """One ComBatWarning per kind of degenerate feature, naming features and batches."""
+        names = np.asarray(self.feature_names_in_)
+
+        def listed(features: np.ndarray) -> str:
+            text = "; ".join(
+                f"'{names[j]}' in batch(es) " + ", ".join(f"{self.batches_[b]!r} (n = {counts[b]})" for b in np.flatnonzero(constant[:, j]))
+                for j in features[:_LISTED]
+            )
+            return text + (f"; and {len(features) - _LISTED} more" if len(features) > _LISTED else "")
+
+        location_only = np.flatnonzero(constant.any(axis=0) & ~passed_through)
+        if len(location_only) and not self.mean_only:
+            warnings.warn(
+                ComBatWarning(
+                    f"{len(location_only)} feature(s) are constant within a batch, where their scale cannot be "
+                    f"estimated: {listed(location_only)}. They are adjusted for location only in those batches "
+                    "(sva::ComBat would leave them unadjusted in every batch); see ComBat.location_only_."
+                ),
+                stacklevel=4,
+            )
+        unadjusted = np.flatnonzero(passed_through)
+        if len(unadjusted):
+            where = "the reference batch" if self.ref_batch is not None else "every batch"
+            warnings.warn(
+                ComBatWarning(
+                    f"{len(unadjusted)} feature(s) are constant within {where} and cannot be standardised: "
+                    f"{listed(unadjusted)}. They are passed through unchanged, as sva::ComBat does; "
+                    "see ComBat.unadjusted_features_."
+                ),
+                stacklevel=4,
+            )
 
     def _batch_effect_rows(self, rows: np.ndarray):
         # sva subtracts batch.design %*% gamma.star (with ref.batch the reference column is 1
@@ -280,12 +389,17 @@ def _with_ref_column(n_batch: int, ref: int) -> np.ndarray:
     return rows
 
 
-def _parametric_eb(standardized, gamma_hat, delta_hat, mean_only):
-    """sva's parametric empirical Bayes: priors by the method of moments, then it.sol."""
-    gamma_bar, tau2 = gamma_hat.mean(), gamma_hat.var(ddof=1)
+def _parametric_eb(standardized, gamma_hat, delta_hat, mean_only, priors=None):
+    """sva's parametric empirical Bayes: priors by the method of moments, then it.sol.
+
+    ``priors``: the (gamma_hat, delta_hat) of the features that set the priors; by
+    default these features themselves, as sva.
+    """
+    prior_gamma, prior_delta = (gamma_hat, delta_hat) if priors is None else priors
+    gamma_bar, tau2 = prior_gamma.mean(), prior_gamma.var(ddof=1)
     if mean_only:  # sva: postmean(gamma.hat, gamma.bar, n = 1, d.star = 1, t2)
-        return (tau2 * gamma_hat + gamma_bar) / (tau2 + 1), np.ones_like(delta_hat)
-    mean_delta, var_delta = delta_hat.mean(), delta_hat.var(ddof=1)
+        return (tau2 * gamma_hat + gamma_bar) / (tau2 + 1), np.ones_like(gamma_hat)
+    mean_delta, var_delta = prior_delta.mean(), prior_delta.var(ddof=1)
     a_prior = (2 * var_delta + mean_delta**2) / var_delta
     b_prior = (mean_delta * var_delta + mean_delta**3) / var_delta
     n = standardized.shape[0]
@@ -304,19 +418,23 @@ def _parametric_eb(standardized, gamma_hat, delta_hat, mean_only):
             return gamma_new, delta_new
 
 
-def _nonparametric_eb(standardized, gamma_hat, delta_hat):
+def _nonparametric_eb(standardized, gamma_hat, delta_hat, priors=None):
     """sva's int.eprior: posterior means over the empirical prior of the other features.
 
     For feature r, the other features' (gamma_k, delta_k) are weighted by the normal
     likelihood of feature r's standardized data; computed on the log scale (the weights
-    are the same, without sva's underflow to 0/0 when a batch is large).
+    are the same, without sva's underflow to 0/0 when a batch is large). ``priors``: the
+    (gamma_hat, delta_hat) of other features forming the prior; by default these features,
+    each left out of its own prior, as sva.
     """
+    prior_gamma, prior_delta = (gamma_hat, delta_hat) if priors is None else priors
     n = standardized.shape[0]
     sum_x, sum_x2 = standardized.sum(axis=0), (standardized**2).sum(axis=0)
     # sum2[r, k] = sum_j (x_rj - gamma_k)^2
-    sum2 = sum_x2[:, None] - 2 * np.outer(sum_x, gamma_hat) + n * gamma_hat[None, :] ** 2
-    log_likelihood = -n / 2 * np.log(2 * np.pi * delta_hat)[None, :] - sum2 / (2 * delta_hat[None, :])
-    np.fill_diagonal(log_likelihood, -np.inf)  # leave feature r out of its own prior
+    sum2 = sum_x2[:, None] - 2 * np.outer(sum_x, prior_gamma) + n * prior_gamma[None, :] ** 2
+    log_likelihood = -n / 2 * np.log(2 * np.pi * prior_delta)[None, :] - sum2 / (2 * prior_delta[None, :])
+    if priors is None:
+        np.fill_diagonal(log_likelihood, -np.inf)  # leave feature r out of its own prior
     weights = np.exp(log_likelihood - log_likelihood.max(axis=1, keepdims=True))
     weights /= weights.sum(axis=1, keepdims=True)
-    return weights @ gamma_hat, weights @ delta_hat
+    return weights @ prior_gamma, weights @ prior_delta

@@ -1,11 +1,14 @@
 """Extraction parameters: pyradiomics' feature classes, presets and their validation.
 
 * Parameters come from a preset in ``radiomics/params/`` (``ct``, ``mri_t1``,
-  ``mri_t2fs``, ``ibsi_phantom``), a pyradiomics YAML file or a dict of the same
-  structure (``imageType``, ``featureClass``, ``setting``). Two keys of ours may be added:
-  ``preset`` (the preset the dict or file starts from) and ``modality`` (``mri``, ``ct``).
-  :func:`load_params` resolves them, :func:`validate_params` checks them against
-  pyradiomics.
+  ``mri_t2fs``, ``pet``, ``ibsi_phantom``), a pyradiomics YAML file or a dict of the same
+  structure (``imageType``, ``featureClass``, ``setting``). Two keys of ours may be added
+  to a user's dict or file: ``preset`` (the preset it starts from) and ``modality``
+  (``mri``, ``ct``, ``pet``). :func:`load_params` resolves them, :func:`validate_params`
+  checks them against pyradiomics.
+* Presets are plain pyradiomics files; their metadata (``# modality: mri``, ``# description:``)
+  are leading comments, which pyradiomics ignores (:func:`preset_info`). :func:`pyradiomics_yaml`
+  writes resolved parameters back as the pyradiomics file that re-extracts the same features.
 * Feature names follow pyradiomics, ``imageType_featureClass_feature``
   (:func:`split_feature_name`).
 
@@ -18,12 +21,16 @@ with the reason); both are validated on the IBSI digital phantom in
 from __future__ import annotations
 
 import copy
+import itertools
+import json
 import logging
 import os
 import platform
+import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -202,12 +209,47 @@ def available_presets() -> list[str]:
     return sorted(path.stem for path in PRESET_DIR.glob("*.yaml"))
 
 
+#: The metadata lines of a parameter file's leading comments: ``# modality: mri``.
+_METADATA_LINE = re.compile(r"#\s*(modality|description):\s*(\S.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class PresetInfo:
+    """A shipped preset: its name, modality and one-line description."""
+
+    name: str
+    modality: str | None
+    description: str | None
+
+
+def preset_info(name: str) -> PresetInfo:
+    """The modality and description of a preset, read from its file's leading comment lines.
+
+    >>> preset_info("pet").modality
+    'pet'
+    """
+    if name not in available_presets():
+        raise InputError(f"Unknown parameter preset '{name}'; choose one of {available_presets()}.")
+    path = PRESET_DIR / f"{name}.yaml"
+    metadata = _comment_metadata(path.read_text(encoding="utf-8"))
+    return PresetInfo(name, metadata.get("modality"), metadata.get("description"))
+
+
+def _comment_metadata(text: str) -> dict[str, str]:
+    """``modality`` and ``description`` from the comment lines before a file's first setting."""
+    leading = itertools.takewhile(lambda line: not line.strip() or line.lstrip().startswith("#"), text.splitlines())
+    matches = [_METADATA_LINE.match(line.strip()) for line in leading]
+    return dict(match.groups() for match in reversed(matches) if match)  # reversed: the first line of a name wins
+
+
 def load_params(params="mri_t1") -> dict:
     """Resolve ``params`` to a complete parameter dict.
 
     ``params`` is a preset name (:func:`available_presets`), a path to a pyradiomics YAML
     file or a dict with the keys ``imageType``, ``featureClass``, ``setting`` (pyradiomics'
-    structure) and optionally ``preset`` and ``modality``. When a dict or file names a
+    structure) and optionally ``preset`` and ``modality``. A file without a ``modality``
+    key takes it from a ``# modality: …`` comment line before its first setting, as the
+    presets state theirs; the result then has a ``modality`` key. When a dict or file names a
     ``preset``, the two merge and the user wins: ``setting`` keys override the preset's one
     by one (a user ``binWidth`` also drops the preset's ``binCount`` and vice versa, as
     the two are alternative discretisations), while a user ``imageType`` or
@@ -252,10 +294,13 @@ def _read_params_file(params) -> dict:
             )
     if not path.is_file():
         raise InputError(f"Parameter file '{path}' does not exist.")
-    with path.open() as handle:
-        loaded = yaml.safe_load(handle) or {}
+    text = path.read_text(encoding="utf-8")
+    loaded = yaml.safe_load(text) or {}
     if not isinstance(loaded, dict):
         raise InputError(f"Parameter file '{path}' must hold a mapping; got {type(loaded).__name__}.")
+    modality = _comment_metadata(text).get("modality")
+    if modality is not None and "modality" not in loaded:
+        loaded = {"modality": modality, **loaded}
     return loaded
 
 
@@ -335,6 +380,38 @@ def _removed_feature_reason(feature_class, name: str) -> str | None:
 def pyradiomics_params(resolved: dict) -> dict:
     """The sections pyradiomics reads (``imageType``, ``featureClass``, ``setting``), without ours."""
     return {section: resolved[section] for section in _SECTIONS}
+
+
+def pyradiomics_yaml(resolved: dict) -> str:
+    """The pyradiomics parameter file of ``resolved`` (:func:`load_params`): it re-extracts the same features.
+
+    The sections pyradiomics reads, as resolved (a preset's inheritance merged, every
+    setting written out), without our keys; the modality follows as a comment line, which
+    pyradiomics ignores and :func:`load_params` reads back. Load it with
+    ``RadiomicsFeatureExtractor(path)`` or ``pyradiomics cases.csv --param path``.
+    """
+    import radiomics
+
+    # JSON first: numpy numbers and tuples become the plain numbers and lists YAML writes
+    sections = json.loads(json.dumps(pyradiomics_params(resolved), default=_plain_value))
+    header = [f"# pyradiomics {radiomics.__version__} parameter file written by stsanalysis."]
+    if resolved.get("modality"):
+        header.append(f"# modality: {resolved['modality']}")
+    body = yaml.dump(sections, Dumper=_ParamsDumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=88)
+    return "\n".join(header) + "\n" + body
+
+
+def _plain_value(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise InputError(f"Parameter value {value!r} ({type(value).__name__}) cannot be written to a pyradiomics YAML file.")
+
+
+class _ParamsDumper(yaml.SafeDumper):  # block mappings, lists on one line: as the presets are written
+    pass
+
+
+_ParamsDumper.add_representer(list, lambda dumper, items: dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=True))
 
 
 @contextmanager

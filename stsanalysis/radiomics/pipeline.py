@@ -43,6 +43,7 @@ def make_radiomics_pipeline(
     n_repeats: int = 1,
     relevance: str = "mutual_info",
     random_state: int = 0,
+    cache_dir=None,
 ) -> Pipeline:
     """z-scoring -> ComBat -> mRMR (``k`` features) -> LASSO rad-score, as one Pipeline.
 
@@ -61,6 +62,8 @@ def make_radiomics_pipeline(
         mRMR relevance estimator ("mutual_info" or "f_statistic").
     random_state
         Seed of the mRMR mutual-information estimator and of the LASSO folds.
+    cache_dir
+        Folder where mRMR keeps its mutual-information relevance between runs (None: none).
     """
     if combat and batch_labels is None:
         raise InputError(
@@ -71,7 +74,7 @@ def make_radiomics_pipeline(
     if combat:
         steps.append(("combat", ComBat(batch_labels=batch_labels)))
     steps += [
-        ("mrmr", MRMRSelector(k=k, relevance=relevance, random_state=random_state)),
+        ("mrmr", MRMRSelector(k=k, relevance=relevance, random_state=random_state, cache_dir=cache_dir)),
         (
             "lasso",
             LassoRadScore(lambda_rule=lambda_rule, cv=cv, n_repeats=n_repeats, random_state=random_state),

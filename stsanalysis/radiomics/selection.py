@@ -79,14 +79,18 @@ class ReliabilityFilter(TransformerMixin, BaseEstimator):
         self.threshold = threshold
         self.form = form
 
-    def fit(self, reader1: pd.DataFrame, reader2: pd.DataFrame, repeat: pd.DataFrame | None = None):
-        """``reader1``, ``reader2`` (and ``repeat``, reader 1's second segmentation):
+    def fit(self, reader1: pd.DataFrame, reader2: pd.DataFrame | None, repeat: pd.DataFrame | None = None):
+        """``reader1``, ``reader2`` and/or ``repeat`` (reader 1's second segmentation):
         patients x features tables with the same patients (index) and features (columns)."""
         if not 0 <= self.threshold < 1:
             raise InputError(f"'threshold' must be in [0, 1); got {self.threshold!r}.")
         if self.form not in ICC_FORMS:
             raise InputError(f"'form' must be one of {list(ICC_FORMS)}; got {self.form!r}.")
-        iccs = {"inter_reader": icc_features(reader1, reader2, form=self.form)}
+        if reader2 is None and repeat is None:
+            raise InputError("ReliabilityFilter.fit needs a second reading: 'reader2' (inter-reader) and/or 'repeat' (intra-reader).")
+        iccs = {}
+        if reader2 is not None:
+            iccs["inter_reader"] = icc_features(reader1, reader2, form=self.form)
         if repeat is not None:
             iccs["intra_reader"] = icc_features(reader1, repeat, form=self.form)
         self.icc_ = pd.DataFrame(iccs)
@@ -203,6 +207,10 @@ class MRMRSelector(_ColumnSelector):
         I(f; s) by the KSG estimator (``mutual_info_regression``); no normality
         assumption, slower (one nearest-neighbour search per feature and step).
 
+    ``cache_dir`` keeps the mutual-information relevance on disk between runs
+    (:func:`stsanalysis.memo.cached_table`, keyed on the data and ``random_state``); None
+    computes it every time.
+
     Attributes
     ----------
     selected_features_
@@ -220,12 +228,14 @@ class MRMRSelector(_ColumnSelector):
         redundancy="correlation",
         n_neighbors=3,
         random_state=0,
+        cache_dir=None,
     ):
         self.k = k
         self.relevance = relevance
         self.redundancy = redundancy
         self.n_neighbors = n_neighbors
         self.random_state = random_state
+        self.cache_dir = cache_dir
 
     def fit(self, X, y):
         self._check_parameters()
@@ -273,13 +283,21 @@ class MRMRSelector(_ColumnSelector):
 
     def _relevance(self, values: np.ndarray, target: np.ndarray) -> np.ndarray:
         if self.relevance == "mutual_info":
-            return mutual_info_classif(
-                values,
-                target,
-                discrete_features=False,
-                n_neighbors=self.n_neighbors,
-                random_state=self.random_state,
-            )
+            from ..memo import cached_table
+
+            # the KSG estimate is the slow part of a fit: kept on disk, keyed on the data and the seed
+            return cached_table(
+                self.cache_dir,
+                "mrmr_relevance",
+                [pd.DataFrame(values), pd.Series(target), self.n_neighbors, self.random_state],
+                lambda: pd.DataFrame(
+                    {
+                        "relevance": mutual_info_classif(
+                            values, target, discrete_features=False, n_neighbors=self.n_neighbors, random_state=self.random_state
+                        )
+                    }
+                ),
+            )["relevance"].to_numpy()
         with np.errstate(divide="ignore", invalid="ignore"):
             statistic, _ = f_classif(values, target)
         statistic = np.nan_to_num(statistic, nan=0.0)  # a constant feature carries no information

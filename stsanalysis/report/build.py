@@ -2,8 +2,11 @@
 
 :func:`build_report` executes a parameterised notebook with papermill, renders it with
 nbconvert through ``templates/sts_report`` (code hidden, table of contents, provenance
-footer, plotly.js inlined, math as MathML) and writes ``<output_dir>/<name>.html``
-atomically: a build that fails leaves no new report, and any previous report intact.
+footer, plotly.js inlined, math as MathML) and writes ``<output_dir>/<name>.html`` with,
+beside it, ``<name>.xlsx`` and ``<name>.docx``: every table of the report as a workbook
+sheet and as a journal-style Word table (:mod:`stsanalysis.report.exports`, which reads the
+tables from the rendered page). The three are written atomically, together: a build that
+fails leaves none of them new, and any previous report intact.
 """
 
 from __future__ import annotations
@@ -14,14 +17,17 @@ import platform
 import re
 import shutil
 import tempfile
+import urllib.parse
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from ..errors import InputError
-from ..files import atomic_write_text
+from ..files import atomic_path
+from . import exports
 from .provenance import parameters_hash
 
 #: Root of the source tree (notebooks/ and templates/ live there, beside the package).
@@ -114,7 +120,7 @@ def _plotly_js() -> str:
     return (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text(encoding="utf-8")
 
 
-def _render_html(executed, notebook_path: Path, parameters: Mapping[str, Any], title: str) -> str:
+def _render_html(executed, notebook_path: Path, parameters: Mapping[str, Any], title: str, name: str) -> str:
     import nbconvert
     import papermill
     from nbconvert import HTMLExporter
@@ -134,13 +140,44 @@ def _render_html(executed, notebook_path: Path, parameters: Mapping[str, Any], t
         "parameters_hash": parameters_hash(parameters),
         "plotly_js": _plotly_js(),
         "report_css": (TEMPLATE_DIR / TEMPLATE_NAME / "static" / "report.css").read_text(encoding="utf-8"),
+        "exports_js": (TEMPLATE_DIR / TEMPLATE_NAME / "static" / "exports.js").read_text(encoding="utf-8"),
+        # the workbook and document beside the report, as relative links
+        "exports": {
+            "workbook": urllib.parse.quote(f"{name}.xlsx"),
+            "document": urllib.parse.quote(f"{name}.docx"),
+            "figures": f"{name}_figures.zip",
+        },
         "toc": [],
     }
     # Two passes: the anchors of the table of contents are those nbconvert gives the headings.
     body, _ = exporter.from_notebook_node(executed, resources={"sts": sts})
     sts["toc"] = table_of_contents(body)
     html, _ = exporter.from_notebook_node(executed, resources={"sts": sts})
-    return html
+    return exports.link_tables(html, f"{name}.xlsx", f"{name}.docx")
+
+
+def _write_report_files(output_dir: Path, name: str, html: str, title: str) -> Path:
+    """Write ``<name>.html``, ``<name>.xlsx`` and ``<name>.docx``: all three, or none of them new.
+
+    Each goes to a temporary file beside its destination; only when all three are complete
+    are they renamed over the destinations (the HTML, which links to the other two, last).
+    """
+    tables = exports.read_tables(html)
+    subtitle = (
+        f"The tables of the report {name}.html (stsanalysis {__version__}) as it shows them, rounded; "
+        f"the workbook {name}.xlsx holds them at full precision."
+    )
+    try:
+        with ExitStack() as stack:
+            report, workbook, document = (
+                stack.enter_context(atomic_path(output_dir / f"{name}{suffix}")) for suffix in (".html", ".xlsx", ".docx")
+            )
+            report.write_text(html, encoding="utf-8")
+            exports.write_workbook(tables, workbook, title)
+            exports.write_document(tables, document, title, subtitle)
+    except (OSError, ValueError) as error:
+        raise ReportError(f"The report's files could not be written ({error}); no report was written to {output_dir}.") from error
+    return output_dir / f"{name}.html"
 
 
 def build_report(
@@ -152,15 +189,16 @@ def build_report(
     kernel_name: str | None = None,
     timeout: int | None = None,
 ) -> Path:
-    """Execute ``notebook`` with ``parameters`` and write ``<output_dir>/<name>.html``.
+    """Execute ``notebook`` with ``parameters`` and write ``<output_dir>/<name>.html`` (returned),
+    ``<name>.xlsx`` and ``<name>.docx`` (the report's tables).
 
     ``notebook`` is one of the package's notebooks by name (``"biomarker_study"``) or a path.
     Relative paths inside ``parameters`` are resolved from the current working directory.
     Raises :class:`InputError` when the notebook rejects the data or parameters (its
     message), for a missing notebook or an unwritable output folder, and :class:`ReportError`
     naming the failing cell and its error when the notebook raises anything else. In both
-    cases the executed notebook is kept in ``<output_dir>/.failed/`` for inspection. The report is
-    written atomically: a failed build leaves any previous report untouched.
+    cases the executed notebook is kept in ``<output_dir>/.failed/`` for inspection. The three
+    files are written atomically: a failed build leaves any previous report untouched.
     """
     import nbformat
     import papermill
@@ -200,7 +238,6 @@ def build_report(
             ) from None
         executed = _prepare(nbformat.read(executed_path, as_version=4))
 
-    html = _render_html(executed, notebook_path, parameters, title or name.replace("_", " ").capitalize())
-    destination = output_dir / f"{name}.html"
-    atomic_write_text(destination, html)
-    return destination
+    title = title or name.replace("_", " ").capitalize()
+    html = _render_html(executed, notebook_path, parameters, title, name)
+    return _write_report_files(output_dir, name, html, title)

@@ -10,7 +10,8 @@ question (CLEAR item 20 and IBSI item 48b both read :func:`readers`), so the che
 always agree.
 
 A new checklist reuses these names and adds a filler here only for a question no
-checklist has asked yet.
+checklist has asked yet. The fillers of TRIPOD+AI, METRICS and the RQS live in their own
+modules (``checklist_fillers_tripod``, ``_metrics``, ``_rqs``) and are registered here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ import json
 from collections.abc import Callable, Mapping
 
 from ..stats.reliability import icc_form_name
+from .checklist_fillers_metrics import METRICS_FILLERS
+from .checklist_fillers_rqs import RQS_FILLERS
+from .checklist_fillers_tripod import TRIPOD_FILLERS
 from .facts import RunFacts
 from .phrases import (
     count,
@@ -132,6 +136,8 @@ def readers(facts: RunFacts, provenance: Mapping | None) -> str | None:
 
 
 def robustness(facts: RunFacts, provenance: Mapping | None = None) -> str | None:
+    if facts.reliability_assessed is False:
+        return "not assessed: no repeat segmentations"
     if facts.icc_form is None or facts.icc_threshold is None:
         return None
     kinds = join_words([f"{kind}-reader" for kind in facts.icc_assessments or ()])
@@ -150,6 +156,8 @@ def data_split(facts: RunFacts, provenance: Mapping | None) -> str | None:
     text = _per_set(facts.n_patients)
     if facts.external_set:
         text += f" (centre-wise split; external test: {facts.external_set})"
+    elif facts.validation:
+        text += f" ({facts.validation}: {facts.split_rule})" if facts.split_rule else f" ({facts.validation})"
     return text
 
 
@@ -197,6 +205,14 @@ def reliability(facts: RunFacts, provenance: Mapping | None) -> str | None:
     if facts.resegmentation_subset:
         text += f"; {facts.resegmentation_subset} patients segmented twice"
     return text
+
+
+def external_testing(facts: RunFacts, provenance: Mapping | None) -> str | None:
+    if facts.external_set:
+        return f"external testing on {facts.external_set}"
+    if facts.validation:
+        return f"no external testing: {facts.validation}" + (f" ({facts.split_rule})" if facts.split_rule else "")
+    return None
 
 
 def combat(facts: RunFacts, provenance: Mapping | None) -> str | None:
@@ -355,7 +371,7 @@ FILLERS: dict[str, Filler] = {
     "model_selection": _if(lambda f: f.lasso_lambda_rule, lambda f: f"{describe_lambda_tuning(f)}, on the training set only"),
     "interpretability": _if(lambda f: f.nomogram, lambda f: "nomogram and rad-score formula"),
     # evaluation
-    "external_testing": _if(lambda f: f.external_set, lambda f: f"external testing on {f.external_set}"),
+    "external_testing": external_testing,
     "uncertainty": uncertainty,
     "performance_tables": _if(lambda f: f.performance_metrics, lambda f: "performance tables per set"),
     "comparison_with_clinical": comparison_with_clinical,
@@ -364,4 +380,8 @@ FILLERS: dict[str, Filler] = {
         lambda f: f.univariable_p_enter is not None,
         lambda f: "clinical model and nomogram compared with the radiomic signatures",
     ),
+    # the questions only TRIPOD+AI, METRICS (yes/no) and the RQS (points) ask: their own modules
+    **TRIPOD_FILLERS,
+    **METRICS_FILLERS,
+    **RQS_FILLERS,
 }

@@ -10,7 +10,9 @@ Schema (unknown keys and wrong types are errors that name the key)::
       cohort_path: data/demo/biomarker/cohort.csv   # in its `parameters` cell, same type
 
 Relative paths in ``parameters`` are resolved from the folder of the config file, so a
-config can sit beside its data.
+config can sit beside its data. A full key and its shorthand (``outcome`` and
+``high_grade_from``, ``split`` and ``training_centre``, ``second_outcome`` and
+``ki67_threshold``) contradict each other: a config gives one of the two.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from .build import resolve_notebook
 
 _TOP_LEVEL = {"notebook": str, "name": str, "title": str, "output": str, "parameters": dict}
 _PATH_SUFFIXES = ("_path", "_dir", "_file")
+#: Parameters that say the same thing two ways (the full key, its shorthand): a config gives one.
+_CONTRADICTIONS = (("outcome", "high_grade_from"), ("split", "training_centre"), ("second_outcome", "ki67_threshold"))
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,9 @@ def load_config(path: str | os.PathLike) -> StudyConfig:
     notebook_path = resolve_notebook(path.parent / notebook if (path.parent / notebook).is_file() else raw["notebook"])
     parameters = dict(raw.get("parameters") or {})
     check_parameters(parameters, notebook_path, f"Config file '{path}'")
+    for full, shorthand in _CONTRADICTIONS:
+        if parameters.get(full) and shorthand in parameters:
+            raise InputError(f"Config file '{path}': '{full}' and '{shorthand}' (its shorthand) contradict each other; give only '{full}'.")
     for key, value in parameters.items():
         if key.endswith(_PATH_SUFFIXES) and isinstance(value, str) and not Path(value).is_absolute():
             parameters[key] = str((path.parent / value).resolve())

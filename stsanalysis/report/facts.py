@@ -32,7 +32,8 @@ class RunFacts:
 
     Segmentation: ``segmentation_method`` (a phrase, "manually on every slice"),
     ``segmentation_software``, ``n_readers``, ``resegmentation_subset`` (patients segmented
-    again), ``resegmentation_interval`` ("one month": reader 1 repeated after it).
+    again), ``resegmentation_interval`` ("one month": reader 1 repeated after it),
+    ``reliability_assessed`` (False: no repeat segmentations, so no ICC filter).
 
     Extraction: ``extraction_provenance`` (``extract_features(...).attrs["provenance"]``),
     ``n_features_per_sequence``.
@@ -45,10 +46,14 @@ class RunFacts:
 
     Selection and model: ``mrmr_k``, ``mrmr_relevance`` ("mutual_info" | "f_statistic"),
     ``lasso_lambda_rule`` ("1se" | "min"), ``cv_folds``, ``cv_repeats``,
-    ``n_selected_features`` per signature, ``univariable_p_enter`` (clinical model),
+    ``n_selected_features`` per signature, ``univariable_p_enter`` (clinical model), ``logistic_method`` (how the
+    logistic models were fitted, when not by maximum likelihood, e.g. "Firth's penalised likelihood"),
     ``nomogram``.
 
-    Validation and evaluation: ``external_set`` (a phrase naming it), ``performance_metrics``,
+    Validation and evaluation: ``external_set`` (a phrase naming it, external validation
+    only), ``validation`` (the kind: "external validation", "temporal validation",
+    "internal validation"), ``split_rule`` (how the sets were formed),
+    ``missing_data`` (a sentence on missing values and their handling), ``performance_metrics``,
     ``auc_ci_method`` ("DeLong"), ``model_comparison`` ("paired DeLong tests"),
     ``hosmer_lemeshow_groups``, ``calibration_slope_intercept``, ``decision_curve``,
     ``decision_curve_n_boot``, ``survival_endpoint``.
@@ -74,6 +79,7 @@ class RunFacts:
     segmentation_software: str | None = None
     n_readers: int | None = None
     resegmentation_subset: int | None = None
+    reliability_assessed: bool | None = None
     resegmentation_interval: str | None = None
     extraction_provenance: Mapping | None = None
     n_features_per_sequence: int | None = None
@@ -93,8 +99,12 @@ class RunFacts:
     cv_repeats: int | None = None
     n_selected_features: Mapping[str, int] | None = None
     univariable_p_enter: float | None = None
+    logistic_method: str | None = None
     nomogram: bool = False
     external_set: str | None = None
+    validation: str | None = None
+    split_rule: str | None = None
+    missing_data: str | None = None
     performance_metrics: Sequence[str] | None = None
     auc_ci_method: str | None = None
     model_comparison: str | None = None

@@ -15,15 +15,16 @@ Conventions (one choice, used everywhere):
 from __future__ import annotations
 
 import html
+import json
 import math
 import re
-import urllib.parse
 from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from ..data.pseudonymise import pseudonymise_table
+from .downloads import download_link
 
 __all__ = [
     "MISSING",
@@ -39,6 +40,7 @@ __all__ = [
     "format_count_percent",
     "readable_header",
     "to_html_table",
+    "table_data_script",
     "csv_download_link",
 ]
 
@@ -156,6 +158,10 @@ class HtmlTable(str):
 
 NUMERIC_CLASS = ' class="num"'
 
+#: Class of the ``<script type="application/json">`` that carries each table's data for the
+#: report's Excel workbook and Word document (read back by :mod:`stsanalysis.report.exports`).
+TABLE_DATA_CLASS = "sts-table-data"
+
 
 def _is_p_column(column) -> bool:
     return str(column) == "p" or str(column).endswith("_p") or str(column).startswith("p_")
@@ -171,6 +177,14 @@ def _default_cell(value, digits: int) -> str:
     if isinstance(value, (float, np.floating)):
         return format_number(value, digits)
     return str(value)
+
+
+def _cell_formatter(column, formatters: Mapping[str, Callable[[object], str]], digits: int) -> Callable[[object], str]:
+    if column in formatters:
+        return formatters[column]
+    if _is_p_column(column):
+        return lambda value: format_p(value, digits)
+    return lambda value: _default_cell(value, digits)
 
 
 def to_html_table(
@@ -195,8 +209,12 @@ def to_html_table(
         columns named ``p``, ``*_p`` or ``p_*`` use :func:`format_p`, floats are rounded to
         ``digits`` decimals, booleans print yes/no, missing values "—".
     index : include the index as the first column(s).
-    notes : footnote below the table (e.g. which test produced p).
-    download : add a link that saves the table (full precision) as CSV.
+    notes : footnote below the table (e.g. which test produced p). The footnotes a table
+        builder left in ``frame.attrs["notes"]`` (a list of sentences, e.g. why a p is
+        "—") follow it, one per line.
+    download : add a link that saves the table (full precision) as CSV, and a hidden
+        machine-readable copy (:func:`table_data_script`) from which a report build writes
+        the table into its Excel workbook and Word document.
 
     When ``STSANALYSIS_PSEUDONYM_SECRET`` is set, the ``patient_id`` column shows stable
     pseudonyms (:mod:`stsanalysis.data.pseudonymise`), in the table and in its CSV.
@@ -205,53 +223,96 @@ def to_html_table(
     users' spreadsheets). Numeric columns get ``class="num"`` so a stylesheet can align
     them right.
     """
+    footnotes = ([notes] if notes else []) + _table_notes(frame)
     if index:
         frame = frame.reset_index()
     frame = pseudonymise_table(frame)
-    headers = dict(headers or {})
     formatters = dict(formatters or {})
-
-    def cell_formatter(column) -> Callable[[object], str]:
-        if column in formatters:
-            return formatters[column]
-        if _is_p_column(column):
-            return lambda value: format_p(value, digits)
-        return lambda value: _default_cell(value, digits)
-
+    header_texts = [str((headers or {}).get(column, readable_header(column))) for column in frame.columns]
     numeric = [pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype) for dtype in frame.dtypes]
+    column_formatters = [_cell_formatter(column, formatters, digits) for column in frame.columns]
+    displayed = [
+        [str(format_cell(value)) for format_cell, value in zip(column_formatters, values)]
+        for values in frame.itertuples(index=False, name=None)
+    ]
     escape = html.escape
     head = "".join(
-        f'<th scope="col"{NUMERIC_CLASS if is_numeric else ""}>{escape(headers.get(column, readable_header(column)))}</th>'
-        for column, is_numeric in zip(frame.columns, numeric)
+        f'<th scope="col"{NUMERIC_CLASS if is_numeric else ""}>{escape(text)}</th>' for text, is_numeric in zip(header_texts, numeric)
     )
-    column_formatters = [cell_formatter(column) for column in frame.columns]
     opening_cells = [f"<td{NUMERIC_CLASS if is_numeric else ''}>" for is_numeric in numeric]
-    rows = []
-    for values in frame.itertuples(index=False, name=None):
-        cells = "".join(
-            f"{opening}{escape(str(format_cell(value)))}</td>"
-            for opening, format_cell, value in zip(opening_cells, column_formatters, values)
-        )
-        rows.append(f"<tr>{cells}</tr>")
+    rows = [
+        "<tr>" + "".join(f"{opening}{escape(text)}</td>" for opening, text in zip(opening_cells, texts)) + "</tr>" for texts in displayed
+    ]
     parts = [f'<table class="{escape(css_class)}">']
     if caption:
         parts.append(f"<caption>{escape(caption)}</caption>")
     parts.append(f"<thead><tr>{head}</tr></thead>")
     parts.append("<tbody>\n" + "\n".join(rows) + "\n</tbody>")
-    if notes:
-        parts.append(f'<tfoot><tr><td colspan="{max(1, frame.shape[1])}">{escape(notes)}</td></tr></tfoot>')
+    if footnotes:
+        width = max(1, frame.shape[1])
+        lines = "".join(f'<tr><td colspan="{width}">{escape(note)}</td></tr>' for note in footnotes)
+        parts.append(f"<tfoot>{lines}</tfoot>")
     parts.append("</table>")
     if download:
+        parts.append(table_data_script(frame, caption, header_texts, numeric, displayed, footnotes))
         parts.append(csv_download_link(frame, caption or "table"))
     return HtmlTable("\n".join(parts))
+
+
+def _table_notes(frame: pd.DataFrame) -> list[str]:
+    """The footnotes a table builder attached (``attrs["notes"]``: a sentence or a list of them)."""
+    notes = frame.attrs.get("notes") or []
+    return [notes] if isinstance(notes, str) else [str(note) for note in notes]
+
+
+def _json_value(value):
+    """A cell as JSON: numbers at full precision, missing (and infinite) as null, others as text."""
+    if _is_missing(value):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    return str(value)
+
+
+def table_data_script(
+    frame: pd.DataFrame,
+    caption: str | None,
+    headers: list[str],
+    numeric: list[bool],
+    displayed: list[list[str]],
+    notes: list[str],
+) -> str:
+    """The table as ``<script type="application/json" class="sts-table-data">``: invisible in the page.
+
+    It holds what the report shows (caption, header texts, the displayed cell texts, the
+    footnotes) and the cell values at full precision (JSON numbers, ``null`` when missing),
+    so a report build can write the table as real numbers into Excel and as the displayed
+    text into Word without parsing the HTML table. ``<``, ``>`` and ``&`` are written as
+    JSON escapes, so no cell text can close the script element.
+    """
+    data = {
+        "caption": caption or "",
+        "headers": headers,
+        "numeric": numeric,
+        "values": [[_json_value(value) for value in values] for values in frame.itertuples(index=False, name=None)],
+        "display": displayed,
+        "notes": notes,
+    }
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f'<script type="application/json" class="{TABLE_DATA_CLASS}">{text}</script>'
 
 
 def csv_download_link(frame: pd.DataFrame, name: str) -> str:
     """A link that saves ``frame`` (full precision, not the rounded display) as a CSV file.
 
     The CSV travels inside the page as a data URI, so the download works offline from the
-    single-file report.
+    single-file report. A report build adds links to the report's Excel workbook and Word
+    document after it (:func:`stsanalysis.report.exports.link_tables`).
     """
     slug = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()[:60] or "table"
-    payload = urllib.parse.quote(frame.to_csv(index=False))
-    return f'<div class="sts-download"><a download="{slug}.csv" href="data:text/csv;charset=utf-8,{payload}">Download CSV</a></div>'
+    return f'<div class="sts-download">{download_link(frame.to_csv(index=False), f"{slug}.csv", "Download CSV", "text/csv")}</div>'

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..stats.reliability import icc_form_name
 from .facts import RunFacts
@@ -47,7 +48,7 @@ def _text(paragraphs) -> str:
     return "\n\n".join(paragraph for paragraph in paragraphs if paragraph)
 
 
-def _software_sentence(software: Mapping[str, str] | None, seeds: Mapping[str, int] | None) -> str | None:
+def software_sentence(software: Mapping[str, str] | None, seeds: Mapping[str, int] | None) -> str | None:
     """ "Analyses used stsanalysis 0.4 (Python 3.11.9; numpy 1.26.4, ...), random seed 42."."""
     parts = []
     if software:
@@ -87,6 +88,8 @@ def _cohort(facts: RunFacts) -> str:
         sentences.append(f"{join_words(facts.sequences)} {modality} was analysed{scanners}.")
     if facts.outcome:
         sentences.append(f"The reference standard was {facts.outcome}.")
+    if facts.missing_data:
+        sentences.append(facts.missing_data)
     return _paragraph(sentences)
 
 
@@ -110,12 +113,22 @@ def _extraction(facts: RunFacts) -> str:
     if not provenance:
         return ""
     sentences = []
-    normalisation = describe_normalisation(provenance)
-    if normalisation:
-        sentences.append(f"Image intensities were {normalisation}.")
-    sentences.append(f"Images were {describe_resampling(provenance)}.")
-    sentences.append(f"Grey levels were discretised with {describe_discretisation(provenance)}.")
-    sentences.append(f"Features were computed on {describe_image_types(provenance)}.")
+    not_recorded = set(provenance.get("not_recorded") or ())
+    if not_recorded:
+        # features read from a table made elsewhere: say what the file does not record, invent no setting
+        name = Path(str(provenance.get("path", "the feature table"))).name
+        sentences.append(
+            f"Features were read from {name} (SHA-256 {str(provenance.get('sha256', ''))[:12]}), extracted outside this "
+            f"analysis; its {join_words(sorted(not_recorded))} settings are not recorded in the file and are reported by the authors."
+        )
+    if "setting" not in not_recorded:
+        normalisation = describe_normalisation(provenance)
+        if normalisation:
+            sentences.append(f"Image intensities were {normalisation}.")
+        sentences.append(f"Images were {describe_resampling(provenance)}.")
+        sentences.append(f"Grey levels were discretised with {describe_discretisation(provenance)}.")
+    if "imageType" not in not_recorded:
+        sentences.append(f"Features were computed on {describe_image_types(provenance)}.")
     n_features = f" (n = {count(facts.n_features_per_sequence)} per sequence)" if facts.n_features_per_sequence else ""
     sentences.append(
         f"Features of the {describe_feature_classes(provenance)} classes{n_features} were extracted with "
@@ -126,6 +139,8 @@ def _extraction(facts: RunFacts) -> str:
 
 
 def _reliability(facts: RunFacts) -> str:
+    if facts.reliability_assessed is False:
+        return "Segmentation reliability was not assessed (no repeat segmentations), so no feature was filtered by ICC."
     if facts.icc_form is None or facts.icc_threshold is None:
         return ""
     assessments = list(facts.icc_assessments or ())
@@ -180,8 +195,15 @@ def _model(facts: RunFacts) -> str:
         )
     if facts.nomogram:
         sentences.append("A nomogram combined the rad-score with the clinical factors in a logistic model.")
+    if facts.logistic_method:
+        sentences.append(f"Logistic models were fitted by {facts.logistic_method}.")
     if facts.external_set:
         sentences.append(f"All models were fitted on the training set and tested unchanged on {facts.external_set}.")
+    elif facts.validation:
+        rule = f": {facts.split_rule}" if facts.split_rule else ""
+        sentences.append(
+            f"All models were fitted on the training set and tested unchanged on the validation set ({facts.validation}{rule})."
+        )
     return _paragraph(sentences)
 
 
@@ -225,7 +247,7 @@ def methods_paragraph(facts: RunFacts) -> str:
             _paragraph([_reliability(facts), _harmonisation(facts)]),
             _model(facts),
             _statistics(facts),
-            _software_sentence(facts.software, facts.seeds),
+            software_sentence(facts.software, facts.seeds),
         ]
     )
 
@@ -240,8 +262,10 @@ class BiomarkerFacts:
     ``n_patients``; ``parameters`` (the measured values, e.g. ("ADCmin", "ADCmean",
     "Cho/Cr")); ``n_readers``; ``analysed_value`` ("the mean of the two readers");
     ``icc_form`` (psych name, "ICC2") and ``icc_threshold`` (good agreement above it);
-    ``grade_definition`` ("grade II-III vs grade I"); ``ki67_cutoff`` (%); ``alpha``;
-    ``software`` (name -> version) and ``seeds``.
+    ``group_definitions`` (each contrast's groups as the text names them, e.g. "low vs high
+    grade (grade II-III vs grade I)"); ``correlation_targets`` (what the parameters were
+    correlated with, e.g. "the grade"; the sentence is dropped when there is none);
+    ``alpha``; ``software`` (name -> version) and ``seeds``.
     """
 
     n_patients: int | None = None
@@ -250,8 +274,8 @@ class BiomarkerFacts:
     analysed_value: str | None = None
     icc_form: str | None = None
     icc_threshold: float | None = None
-    grade_definition: str | None = None
-    ki67_cutoff: float | None = None
+    group_definitions: Sequence[str] | None = None
+    correlation_targets: Sequence[str] | None = None
     alpha: float | None = None
     software: Mapping[str, str] | None = None
     seeds: Mapping[str, int] | None = None
@@ -282,12 +306,8 @@ def biomarker_methods_paragraph(facts: BiomarkerFacts) -> str:
         sentences.append(f"{facts.analysed_value[:1].upper()}{facts.analysed_value[1:]} was analysed.")
     agreement = _paragraph(sentences)
 
-    groups = []
-    if facts.grade_definition:
-        groups.append(f"low vs high grade ({facts.grade_definition})")
-    if facts.ki67_cutoff is not None:
-        groups.append(f"Ki-67 LI < {number(facts.ki67_cutoff)}% vs ≥ {number(facts.ki67_cutoff)}%")
-    compared = f" ({join_words(groups)})" if groups else ""
+    compared = f" ({join_words(facts.group_definitions)})" if facts.group_definitions else ""
+    correlated = join_words(facts.correlation_targets) if facts.correlation_targets else ""
     tests = _paragraph(
         [
             "Normality was assessed with the Shapiro-Wilk test; values are reported as mean ± SD when normality was "
@@ -295,14 +315,14 @@ def biomarker_methods_paragraph(facts: BiomarkerFacts) -> str:
             f"Groups{compared} were compared with Welch's t-test when both groups were normally "
             "distributed, otherwise with the Wilcoxon rank-sum (Mann-Whitney U) test, reported as Z with the tie "
             "correction and without continuity correction, as SPSS reports it.",
-            "Correlations with the grade and the Ki-67 LI were assessed with Spearman's rank correlation.",
+            f"Correlations with {correlated} were assessed with Spearman's rank correlation." if correlated else None,
             "Diagnostic performance was assessed by ROC analysis: AUC with DeLong 95% CI, p for AUC = 0.5 from the "
             "standard error under the null hypothesis (as SPSS), and the optimal cut-off maximising the Youden index "
             "(sensitivity + specificity - 1).",
             f"Two-sided p < {number(facts.alpha)} was considered significant." if facts.alpha is not None else None,
         ]
     )
-    return _text([agreement, tests, _software_sentence(facts.software, facts.seeds)])
+    return _text([agreement, tests, software_sentence(facts.software, facts.seeds)])
 
 
 # ----------------------------------------------------------------------------- display

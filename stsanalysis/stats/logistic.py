@@ -1,7 +1,8 @@
 """Logistic regression: one model, and the univariable screen -> multivariable model table.
 
 The default fit reproduces R's ``glm(y ~ ..., family = binomial)`` (maximum likelihood by
-IRLS, treatment coding of factors with the first level as reference, Wald z tests). Where a
+IRLS, treatment coding of factors with the first level as reference, Wald z tests);
+``method="firth"`` fits Firth's penalised likelihood instead (:mod:`.firth`, R brglm2). Where a
 warning matters for a small study (separation, few events per parameter) it is raised as a
 :class:`UserWarning` subclass with the numbers that triggered it.
 """
@@ -22,11 +23,15 @@ from ..errors import InputError
 from ..validation import binary_outcome, numeric_vector, require_columns
 from ._conf_level import resolve_conf_level
 from ._result import Result
+from .firth import MAX_ITERATIONS as FIRTH_MAX_ITERATIONS
+from .firth import FirthFit, firth_fit, penalised_lr_statistic, penalised_profile_interval
 
 INTERCEPT = "(Intercept)"
 # R's glm.fit flags fitted probabilities within 10 * .Machine$double.eps of 0 or 1.
 _FITTED_EPS = 10 * np.finfo(float).eps
 _MIN_EVENTS_PER_PARAMETER = 10
+#: ``method`` of :func:`logistic_regression` -> how a report names the estimator
+METHODS = {"ml": "maximum likelihood", "firth": "Firth (brglm2 AS_mean)"}
 
 
 class SeparationWarning(UserWarning):
@@ -38,7 +43,7 @@ class EventsPerParameterWarning(UserWarning):
 
 
 class LogisticConvergenceWarning(UserWarning):
-    """The IRLS iterations did not converge."""
+    """The IRLS (or Firth's modified-score) iterations did not converge."""
 
 
 def _is_categorical(series: pd.Series) -> bool:
@@ -127,6 +132,14 @@ class LogisticResult(Result):
     ``estimate``, ``std_error``, ``z``, ``p``, ``odds_ratio``, ``ci_low``, ``ci_high``);
     the CI is on the odds-ratio scale. ``lr_*`` is the likelihood-ratio test against the
     intercept-only model. ``bic`` is R's ``BIC(glm)``: -2 log L + log(n) x parameters.
+
+    ``method`` is ``"ml"`` or ``"firth"`` (``method_label`` names it for a report). For a Firth
+    fit, ``coefficients`` has a further column ``p_penalised_lr``; ``log_likelihood``,
+    ``deviance``, ``aic`` and ``bic`` are the ordinary likelihood at the Firth estimates and
+    ``null_deviance`` that of the Firth intercept-only model (as brglm2), while ``lr_*`` is
+    logistf's penalised likelihood-ratio test (all coefficients but the intercept fixed at 0
+    under the full model's penalty). ``ci_method`` is ``"wald"`` or ``"profile"`` (for Firth,
+    the profile of the penalised likelihood).
     """
 
     coefficients: pd.DataFrame
@@ -146,10 +159,16 @@ class LogisticResult(Result):
     ci_method: str
     outcome: str
     encoding: _Encoding
+    method: str = "ml"
 
     @property
     def predictors(self) -> tuple[str, ...]:
         return self.encoding.predictors
+
+    @property
+    def method_label(self) -> str:
+        """The estimator, for a report: "maximum likelihood" or "Firth (brglm2 AS_mean)"."""
+        return METHODS[self.method]
 
     def linear_predictor(self, data: pd.DataFrame) -> np.ndarray:
         """Log-odds for the rows of ``data`` (the fitting data's factor coding is applied)."""
@@ -178,6 +197,10 @@ def _fit_glm(y: np.ndarray, X: np.ndarray, offset: np.ndarray | None = None) -> 
         # name the terms; its results are lazy, so everything is read inside this block.
         warnings.simplefilter("ignore")
         fit = sm.GLM(y, X, family=sm.families.Binomial(), offset=offset).fit(tol=1e-14, maxiter=100)
+        # Above a deviance of ~128 one rounding step exceeds the absolute tolerance, and the
+        # iterations can swing between two neighbouring floats: that is convergence too.
+        deviances = fit.fit_history["deviance"]
+        settled = len(deviances) > 1 and abs(deviances[-1] - deviances[-2]) <= 1e-13 * max(1.0, abs(deviances[-1]))
         return _GlmFit(
             params=np.asarray(fit.params),
             bse=np.asarray(fit.bse),
@@ -186,7 +209,7 @@ def _fit_glm(y: np.ndarray, X: np.ndarray, offset: np.ndarray | None = None) -> 
             deviance=float(fit.deviance),
             null_deviance=float(fit.null_deviance),
             llf=float(fit.llf),
-            converged=bool(fit.converged),
+            converged=bool(fit.converged) or settled,
         )
 
 
@@ -243,22 +266,25 @@ def _refuse_collinear(X: np.ndarray, terms: list[str]) -> None:
         )
 
 
-def _check_fit(fit, y: np.ndarray, table: pd.DataFrame) -> None:
+def _check_fit(fit, y: np.ndarray, table: pd.DataFrame, method: str) -> None:
     fitted = fit.fittedvalues
-    extreme = int(((fitted < _FITTED_EPS) | (fitted > 1 - _FITTED_EPS)).sum())
+    # Firth's estimates are finite under separation: the warning is the maximum-likelihood fit's
+    extreme = int(((fitted < _FITTED_EPS) | (fitted > 1 - _FITTED_EPS)).sum()) if method == "ml" else 0
     if extreme:
         worst = table.iloc[1:].sort_values("std_error", ascending=False).iloc[0]
         warnings.warn(
             f"Separation or quasi-separation: {extreme} of {y.size} fitted probabilities are numerically "
             f"0 or 1, so some coefficients are infinite in truth; the largest standard error is "
             f"{worst['std_error']:.3g} for '{worst['term']}'. Odds ratios and p-values are unreliable: "
-            "merge sparse categories, drop the separating predictor or use penalised (Firth) regression.",
+            "merge sparse categories, drop the separating predictor or fit Firth's penalised regression, "
+            'logistic_regression(..., method="firth") (study config: logistic_method: firth).',
             SeparationWarning,
             stacklevel=3,
         )
     elif not fit.converged:
+        iterations = "100 IRLS" if method == "ml" else f"{FIRTH_MAX_ITERATIONS} Firth modified-score"
         warnings.warn(
-            "The logistic regression did not converge in 100 IRLS iterations; estimates are unreliable.",
+            f"The logistic regression did not converge in {iterations} iterations; estimates are unreliable.",
             LogisticConvergenceWarning,
             stacklevel=3,
         )
@@ -283,8 +309,9 @@ def logistic_regression(
     level: float | None = None,
     *,
     conf_level: float = 0.95,
+    method: str = "ml",
 ) -> LogisticResult:
-    """Fit a binary logistic regression by maximum likelihood.
+    """Fit a binary logistic regression by maximum likelihood or Firth's penalised likelihood.
 
     Follows R ``glm(outcome ~ predictors, family = binomial)``. Non-numeric, boolean and
     pandas ``Categorical`` columns are factors with treatment coding; the reference level is
@@ -298,8 +325,25 @@ def logistic_regression(
     profile grid, so it agrees with the exact limits computed here to about 1e-4), both at
     ``conf_level`` (``level``, its older name, still works).
 
-    Warns (:class:`SeparationWarning`) when fitted probabilities are numerically 0 or 1 and
-    (:class:`EventsPerParameterWarning`) when there are fewer than 10 events per parameter.
+    ``method="firth"`` maximises Firth's (1993) Jeffreys-penalised likelihood, as R
+    ``glm(outcome ~ predictors, family = binomial, method = brglm2::brglmFit, type = "AS_mean")``
+    (identical to ``logistf::logistf``'s estimates): finite estimates under (quasi-)complete
+    separation and less small-sample bias. SEs come from the inverse Fisher information at the
+    estimates and ``p`` is the Wald p, both as brglm2's ``summary()``; ``ci="wald"`` is brglm2's
+    ``confint()``. brglm2 has no profile intervals: ``ci="profile"`` gives logistf's profile
+    penalised-likelihood limits (Heinze & Schemper 2002), where 2 x (penalised log-likelihood
+    maximum - its maximum with the coefficient fixed, the others re-fitted under the full
+    model's penalty) is the chi-square(1) quantile; the column ``p_penalised_lr`` is logistf's
+    penalised likelihood-ratio p of each coefficient. logistf's iteration for the limits stops
+    at ``logistpl.control(xconv = 1e-5, lconv = 1e-5)``; here they are solved to ~1e-10. The
+    penalised likelihood need not be concave: far in the tails of strongly separated data the
+    constrained fit can have several local maxima. Each is searched from the estimate (as
+    logistf) and from the constrained maximum at the nearest value already tried, keeping the
+    higher; a limit there is that of the highest maximum found, not one proven global.
+
+    Warns (:class:`SeparationWarning`, maximum likelihood only) when fitted probabilities are
+    numerically 0 or 1 and (:class:`EventsPerParameterWarning`) when there are fewer than 10
+    events per parameter.
     Raises :class:`InputError` for missing values, a constant predictor, a factor with one
     level, or collinear predictors (named).
 
@@ -321,6 +365,8 @@ def logistic_regression(
         raise InputError("'predictors' must name at least one column.")
     if ci not in ("wald", "profile"):
         raise InputError(f"'ci' must be 'wald' or 'profile'; got {ci!r}.")
+    if method not in METHODS:
+        raise InputError(f"'method' must be 'ml' or 'firth'; got {method!r}.")
     conf_level = resolve_conf_level(conf_level, level, "level")
     require_columns(data, [outcome, *predictors])
     y = binary_outcome(data[outcome], outcome).astype(float)
@@ -328,21 +374,32 @@ def logistic_regression(
     X = encoding.matrix(data)
     terms = [term for term, _, _ in encoding.term_rows()]
     _refuse_collinear(X, terms)
-    fit = _fit_glm(y, X)
+    fit = _fit_glm(y, X) if method == "ml" else firth_fit(y, X)
     table = _coefficient_table(fit, y, X, encoding.term_rows(), ci, conf_level)
-    _check_fit(fit, y, table)
+    _check_fit(fit, y, table, method)
 
-    return _logistic_result(fit, table, y, terms, ci, outcome, encoding)
+    return _logistic_result(fit, table, y, X, ci, outcome, encoding, method)
 
 
 def _logistic_result(
-    fit: _GlmFit, table: pd.DataFrame, y: np.ndarray, terms: list[str], ci: str, outcome: str, encoding: _Encoding
+    fit: _GlmFit | FirthFit,
+    table: pd.DataFrame,
+    y: np.ndarray,
+    X: np.ndarray,
+    ci: str,
+    outcome: str,
+    encoding: _Encoding,
+    method: str,
 ) -> LogisticResult:
     """The fit's likelihood statistics (AIC, BIC, LR test against the null model) around ``table``."""
+    terms = table["term"].tolist()
     n, k = y.size, len(terms)
     log_likelihood = float(fit.llf)
     null_deviance = float(fit.null_deviance)
-    lr_statistic = null_deviance - float(fit.deviance)
+    if method == "ml":
+        lr_statistic = null_deviance - float(fit.deviance)
+    else:
+        lr_statistic = penalised_lr_statistic(y, X, fit, range(1, k), "the model likelihood-ratio test")
     return LogisticResult(
         coefficients=table,
         covariance=pd.DataFrame(fit.cov_params, index=terms, columns=terms),
@@ -361,23 +418,31 @@ def _logistic_result(
         ci_method=ci,
         outcome=outcome,
         encoding=encoding,
+        method=method,
     )
 
 
-def _coefficient_table(fit: _GlmFit, y, X, term_rows, ci: str, conf_level: float) -> pd.DataFrame:
-    """One row per term: estimate, SE, Wald z and p, odds ratio with its Wald or profile CI."""
+def _coefficient_table(fit: _GlmFit | FirthFit, y, X, term_rows, ci: str, conf_level: float) -> pd.DataFrame:
+    """One row per term: estimate, SE, Wald z and p, odds ratio with its Wald or profile CI.
+
+    A Firth fit gets its penalised profile limits and a column ``p_penalised_lr`` (logistf).
+    """
     estimate = np.asarray(fit.params)
     std_error = np.asarray(fit.bse)
     z_value = estimate / std_error
+    terms = [term for term, _, _ in term_rows]
+    is_firth = isinstance(fit, FirthFit)
     if ci == "wald":
         half_width = sps.norm.ppf((1 + conf_level) / 2) * std_error
         limits = np.column_stack([estimate - half_width, estimate + half_width])
+    elif is_firth:
+        limits = np.array([penalised_profile_interval(y, X, j, fit, conf_level, term) for j, term in enumerate(terms)])
     else:
         limits = np.array([_profile_interval(y, X, j, estimate[j], std_error[j], fit.deviance, conf_level) for j in range(X.shape[1])])
     with np.errstate(over="ignore"):  # under separation an odds ratio or its limit is truly infinite
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
-                "term": [term for term, _, _ in term_rows],
+                "term": terms,
                 "variable": [variable for _, variable, _ in term_rows],
                 "level": [level for _, _, level in term_rows],
                 "estimate": estimate,
@@ -389,3 +454,7 @@ def _coefficient_table(fit: _GlmFit, y, X, term_rows, ci: str, conf_level: float
                 "ci_high": np.exp(limits[:, 1]),
             }
         )
+    if is_firth:
+        statistics = [penalised_lr_statistic(y, X, fit, [j], f"the penalised LR test of '{term}'") for j, term in enumerate(terms)]
+        table["p_penalised_lr"] = sps.chi2.sf(statistics, 1)
+    return table

@@ -9,21 +9,31 @@ cells as text ("1.23 ± 0.45", "12 (37.5%)"), with the functions of
 :mod:`stsanalysis.report.formatting`, because its cells mix kinds of summary.
 
 Missing values are dropped per variable (per pair for correlations) and counted.
+
+Degenerate data do not abort a table: a variable without variance (all values identical)
+gets NaN for what cannot be computed (p, ICC, rho), which the report prints as "—", and a
+footnote naming the variable in ``table.attrs["notes"]`` (a list of sentences, empty when
+there is none; :func:`~stsanalysis.report.formatting.to_html_table` prints them below the
+table). The :class:`~stsanalysis.errors.ConstantVariableWarning` of the test is caught
+here and becomes that footnote, so that a report prints no warning. The rest of the table
+is computed as usual.
+
+:func:`agreement_table` lives in :mod:`~stsanalysis.stats.agreement` and is re-exported.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping, Sequence
+import contextlib
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
-from ..errors import InputError
+from ..errors import ConstantVariableWarning, InputError
 from ..report.formatting import format_count_percent, format_mean_sd, format_median_iqr
 from ..validation import numeric_vector, require_columns, two_levels
-from ._result import Result
+from .agreement import AgreementResult, agreement_table
 from .contingency import contingency_test
 from .correlation import spearman
 from .reliability import ICC_FORMS, icc
@@ -41,6 +51,35 @@ __all__ = [
     "roc_table",
     "roc_summary",
 ]
+
+
+@contextlib.contextmanager
+def _constant_variable_notes(notes: list[str]) -> Iterator[None]:
+    """Turn each ConstantVariableWarning raised in the block into a footnote; other warnings pass on."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConstantVariableWarning)
+        yield
+    for record in caught:
+        warning = record.message
+        if isinstance(warning, ConstantVariableWarning) and warning.variable:
+            notes.append(f"p not computed for '{warning.variable}': {warning.reason}.")
+        elif isinstance(warning, ConstantVariableWarning):
+            notes.append(str(warning))
+        else:
+            warnings.warn_explicit(warning, record.category, record.filename, record.lineno, source=record.source)
+
+
+def _identical(values: np.ndarray) -> str | None:
+    """ "all 12 values are identical (2.5)" when the non-missing values do not vary, else None."""
+    values = values[~np.isnan(values)]
+    if values.size == 0 or np.ptp(values) > 0:
+        return None
+    return f"all {values.size} values are identical ({values[0]:g})"
+
+
+def _with_notes(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    table.attrs["notes"] = list(notes)
+    return table
 
 
 def _is_categorical(series: pd.Series) -> bool:
@@ -84,7 +123,7 @@ def _continuous_rows(data, variable, group, levels, alpha, digits, quantile_meth
     return [row]
 
 
-def _categorical_rows(data, variable, group, levels, digits) -> list[dict]:
+def _categorical_rows(data, variable, group, levels, digits, notes: list[str]) -> list[dict]:
     present = data.loc[data[variable].notna()]
     counts = pd.crosstab(present[variable], present[group]).reindex(columns=levels, fill_value=0)
     if counts.shape[0] >= 2:
@@ -92,6 +131,8 @@ def _categorical_rows(data, variable, group, levels, digits) -> list[dict]:
         test, p = result.test, result.p
     else:
         test, p = f"not tested: only one level ({counts.index.tolist()})", np.nan
+        reason = f"all {len(present)} values are {counts.index[0]!r}" if len(counts) else "it has no values"
+        notes.append(f"p not computed for '{variable}': {reason}.")
     header = {"variable": variable, "level": "", "summary": "n (%)", "overall": ""}
     header |= {str(level): "" for level in levels}
     header |= {"test": test, "p": p, "missing": int(data[variable].isna().sum())}
@@ -105,7 +146,7 @@ def _categorical_rows(data, variable, group, levels, digits) -> list[dict]:
             "overall": format_count_percent(category_counts.sum(), counts.to_numpy().sum(), digits=1),
         }
         row |= {str(level): format_count_percent(category_counts[level], column_totals[level], digits=1) for level in levels}
-        row |= {"test": "", "p": np.nan, "missing": np.nan}
+        row |= {"test": "", "p": np.nan, "missing": pd.NA}
         rows.append(row)
     return rows
 
@@ -131,7 +172,9 @@ def table_one(
     (:func:`~stsanalysis.stats.univariate.contingency_test`).
 
     Returns columns variable, level, summary, overall, one column per group level, test,
-    p (float), missing (count of missing values of the variable).
+    p (float), missing (integer count of missing values of the variable; ``<NA>`` on the
+    rows of the levels of a categorical variable). A constant variable (one value, or one
+    category) gets p = NaN and a footnote in ``attrs["notes"]`` (see the module docstring).
 
     Examples
     --------
@@ -151,13 +194,16 @@ def table_one(
     if unknown:
         raise InputError(f"'categorical' names {unknown}, which are not in 'variables' {variables}.")
     _, levels = two_levels(df[group], group)
-    rows = []
+    rows, notes = [], []
     for variable in variables:
         if variable in categorical or _is_categorical(df[variable]):
-            rows.extend(_categorical_rows(df, variable, group, levels, digits))
+            rows.extend(_categorical_rows(df, variable, group, levels, digits, notes))
         else:
-            rows.extend(_continuous_rows(df, variable, group, levels, alpha, digits, quantile_method))
-    return pd.DataFrame(rows, columns=["variable", "level", "summary", "overall", *map(str, levels), "test", "p", "missing"])
+            with _constant_variable_notes(notes):
+                rows.extend(_continuous_rows(df, variable, group, levels, alpha, digits, quantile_method))
+    table = pd.DataFrame(rows, columns=["variable", "level", "summary", "overall", *map(str, levels), "test", "p", "missing"])
+    table["missing"] = table["missing"].astype("Int64")  # counts; <NA> on the level rows
+    return _with_notes(table, notes)
 
 
 def describe_parameters(
@@ -171,7 +217,9 @@ def describe_parameters(
 
     Columns parameter, n, min, max, mean, sd, median, p25, p75, shapiro_p, normal
     (Shapiro-Wilk p > ``alpha``), summary_kind ("mean_sd" when normal, else
-    "median_iqr"). Missing values are dropped; n counts the values used.
+    "median_iqr"). Missing values are dropped; n counts the values used. When
+    Shapiro-Wilk cannot be computed (a constant parameter, fewer than 3 values) shapiro_p
+    is NaN, the parameter is summarised as median (P25, P75) and ``attrs["notes"]`` says why.
 
     Examples
     --------
@@ -183,11 +231,15 @@ def describe_parameters(
     1      size  6  5.933    5.15      mean_sd
     """
     require_columns(data, parameters, "data")
-    rows = []
+    rows, notes = [], []
     for parameter in parameters:
         values = numeric_vector(data[parameter], parameter, allow_nan=True)
         values = values[~np.isnan(values)]
         summary = summary_statistics(values, quantile_method=quantile_method)
+        if values.size < 3:
+            notes.append(f"Shapiro-Wilk p not computed for '{parameter}': n = {values.size}, at least 3 values are needed.")
+        elif np.ptp(values) < 1e-10:  # shapiro.test: "all 'x' values are identical"
+            notes.append(f"Shapiro-Wilk p not computed for '{parameter}': all {values.size} values are identical ({values[0]:g}).")
         testable = values.size >= 3 and np.ptp(values) >= 1e-10
         shapiro_p = shapiro(values, name=parameter).p if testable else np.nan
         normal = bool(shapiro_p > alpha)
@@ -198,7 +250,7 @@ def describe_parameters(
         )
     table = pd.DataFrame(rows)
     table["n"] = table["n"].astype(int)
-    return table
+    return _with_notes(table, notes)
 
 
 def reliability_table(
@@ -215,7 +267,9 @@ def reliability_table(
     ``{"ADCmean": ("adc_mean_r1", "adc_mean_r2")}``. Uses :func:`icc` (``psych::ICC``);
     ``form`` picks the row (default ICC2 = ICC(A,1), absolute agreement). Patients with a
     missing reading are dropped with a warning. ``conf_level`` is the level of the CI
-    (``alpha`` = 1 - ``conf_level``, psych's name, is accepted as for :func:`icc`).
+    (``alpha`` = 1 - ``conf_level``, psych's name, is accepted as for :func:`icc`). A
+    parameter whose ratings are all identical gets NaN (as ``psych::ICC``) and a footnote
+    in ``attrs["notes"]``; the other parameters are computed.
 
     Returns columns parameter, icc, ci_low, ci_high, p, f, df1, df2, n, form.
 
@@ -233,19 +287,32 @@ def reliability_table(
         if not (isinstance(columns, (tuple, list)) and len(columns) == 2):
             raise InputError(f"readers[{parameter!r}] must be a pair of column names; got {columns!r}.")
     require_columns(data, [column for columns in readers.values() for column in columns], "data")
-    rows = []
+    rows, notes = [], []
     for parameter, columns in readers.items():
         ratings = data[list(columns)]
         try:
             row = icc(ratings, alpha, conf_level=conf_level).loc[form]
         except InputError as error:  # name the parameter: icc() only knows 'ratings'
-            raise InputError(f"Parameter '{parameter}' ({columns[0]}, {columns[1]}): {error}") from None
+            constant = _constant_ratings(ratings)
+            if constant is None:
+                raise InputError(f"Parameter '{parameter}' ({columns[0]}, {columns[1]}): {error}") from None
+            notes.append(f"ICC not computed for '{parameter}': {constant}.")
+            row = pd.Series(np.nan, index=["icc", "ci_low", "ci_high", "p", "f", "df1", "df2"])
         rows.append(
             {"parameter": parameter}
             | row[["icc", "ci_low", "ci_high", "p", "f", "df1", "df2"]].astype(float).to_dict()
             | {"n": int(ratings.notna().all(axis=1).sum()), "form": form}
         )
-    return pd.DataFrame(rows)
+    return _with_notes(pd.DataFrame(rows), notes)
+
+
+def _constant_ratings(ratings: pd.DataFrame) -> str | None:
+    """ "all 64 ratings are identical (1)" when the complete, numeric ratings do not vary, else None."""
+    numeric = ratings.apply(pd.to_numeric, errors="coerce")
+    if numeric.isna().to_numpy().sum() > ratings.isna().to_numpy().sum():  # text: icc() names it
+        return None
+    reason = _identical(numeric.dropna().to_numpy(dtype=float).ravel())
+    return reason and reason.replace(" values ", " ratings ")
 
 
 def group_comparison_table(
@@ -263,7 +330,8 @@ def group_comparison_table(
     sorted level, ``_2`` for the second; ``group_1``/``group_2`` name them), the test
     chosen by :func:`~stsanalysis.stats.univariate.compare_groups` (t-test when both
     groups pass Shapiro-Wilk, else Mann-Whitney U with SPSS's Z), statistic_name ("t" or
-    "Z"), statistic and p.
+    "Z"), statistic and p. A constant parameter gets Z = 0, p = NaN and a footnote in
+    ``attrs["notes"]``.
 
     Examples
     --------
@@ -274,9 +342,12 @@ def group_comparison_table(
     0       adc    high     low  Welch t-test  0.0251
     """
     require_columns(data, [*parameters, group], "data")
-    rows = []
+    rows, notes = [], []
     for parameter in parameters:
-        comparison = compare_groups(data[parameter], data[group], alpha=alpha, equal_var=equal_var, quantile_method=quantile_method)
+        with _constant_variable_notes(notes):
+            comparison = compare_groups(
+                data[parameter], data[group], alpha=alpha, equal_var=equal_var, quantile_method=quantile_method, name=parameter
+            )
         row = {"parameter": parameter}
         for position, (level, summary) in enumerate(comparison.summaries.iterrows(), start=1):
             row[f"group_{position}"] = level
@@ -290,14 +361,16 @@ def group_comparison_table(
         rows.append(row)
     table = pd.DataFrame(rows)
     table[["n_1", "n_2"]] = table[["n_1", "n_2"]].astype(int)
-    return table
+    return _with_notes(table, notes)
 
 
 def correlation_table(data: pd.DataFrame, parameters: list[str], targets: list[str]) -> pd.DataFrame:
     """Design A, Table 4: Spearman's rho of each parameter with each target.
 
     ``cor.test(x, y, method = "spearman", exact = FALSE)`` per pair, on the rows where
-    both are present (as R). Returns columns parameter, target, rho, p, n.
+    both are present (as R). Returns columns parameter, target, rho, p, n. A constant
+    parameter or target gets rho = p = NaN (``cor.test`` warns "the standard deviation is
+    zero" and gives NA) and a footnote in ``attrs["notes"]``.
 
     Examples
     --------
@@ -308,112 +381,23 @@ def correlation_table(data: pd.DataFrame, parameters: list[str], targets: list[s
     0       adc   ki67 -0.8286  0.0416  6
     """
     require_columns(data, [*parameters, *targets], "data")
-    rows = []
+    rows, notes = [], []
     for parameter in parameters:
         for target in targets:
             pair = data[[parameter, target]]
             numeric_vector(pair[parameter], parameter, allow_nan=True)
             numeric_vector(pair[target], target, allow_nan=True)
             complete = pair.apply(pd.to_numeric).dropna()
+            constant = [(name, _identical(complete[name].to_numpy(dtype=float))) for name in (parameter, target)]
+            constant = [(name, reason) for name, reason in constant if reason and len(complete) >= 3]
+            if constant:
+                name, reason = constant[0]
+                notes.append(f"rho and p not computed for '{parameter}' with '{target}': '{name}' is constant, {reason}.")
+                rows.append({"parameter": parameter, "target": target, "rho": np.nan, "p": np.nan, "n": len(complete)})
+                continue
             result = spearman(complete[parameter], complete[target])
             rows.append({"parameter": parameter, "target": target, "rho": result.rho, "p": result.p, "n": result.n})
-    return pd.DataFrame(rows)
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class AgreementResult(Result):
-    """Agreement of two categorical ratings (e.g. biopsy vs surgical grade).
-
-    ``table`` is the cross-tabulation (rows = reference, columns = test). ``accuracy`` is
-    the proportion on the diagonal with its exact Clopper-Pearson interval (R
-    ``binom.test``); ``kappa`` is Cohen's unweighted kappa with the large-sample standard
-    error of Fleiss, Cohen & Everitt (1969) and a normal interval clipped to [-1, 1], as
-    ``psych::cohen.kappa``.
-    """
-
-    table: pd.DataFrame
-    n: int
-    n_agree: int
-    accuracy: float
-    accuracy_ci_low: float
-    accuracy_ci_high: float
-    kappa: float
-    kappa_se: float
-    kappa_ci_low: float
-    kappa_ci_high: float
-
-
-def _cohen_kappa(proportions: np.ndarray, n: int) -> tuple[float, float]:
-    """Cohen's kappa and its standard error (Fleiss, Cohen & Everitt 1969) from cell proportions."""
-    row = proportions.sum(axis=1)
-    column = proportions.sum(axis=0)
-    observed = np.trace(proportions)
-    chance = float(row @ column)
-    if np.isclose(chance, 1.0):  # both raters used a single category: kappa is 0/0 (NA in psych)
-        return np.nan, np.nan
-    kappa = (observed - chance) / (1 - chance)
-    diagonal = np.diag(proportions) * ((1 - chance) - (row + column) * (1 - observed)) ** 2
-    # Off-diagonal cells weighted by (p_.i + p_j.)^2: column margin of i plus row margin of j.
-    margins = column[:, None] + row[None, :]
-    off_diagonal = proportions * margins**2
-    off_diagonal_sum = off_diagonal.sum() - np.trace(off_diagonal)
-    variance = (diagonal.sum() + (1 - observed) ** 2 * off_diagonal_sum - (observed * chance - 2 * chance + observed) ** 2) / (
-        n * (1 - chance) ** 4
-    )
-    return float(kappa), float(np.sqrt(max(variance, 0.0)))
-
-
-def agreement_table(reference, test, labels=None, *, conf_level: float = 0.95) -> AgreementResult:
-    """Cross-tabulation, accuracy and Cohen's kappa of two ratings of the same patients.
-
-    ``labels`` fixes the order of the categories (default: the sorted union of both);
-    values outside ``labels`` are refused. Pairs with a missing rating are refused (fix
-    or drop them first, the table must add up to the cohort).
-
-    Examples
-    --------
-    >>> result = agreement_table(["low", "low", "high", "high", "high", "low"], ["low", "high", "high", "high", "high", "low"])
-    >>> result.n_agree, round(result.accuracy, 3), round(result.kappa, 3)
-    (5, 0.833, 0.667)
-    """
-    reference = pd.Series(reference).reset_index(drop=True)
-    test = pd.Series(test).reset_index(drop=True)
-    if len(reference) != len(test):
-        raise InputError(f"'reference' and 'test' must have the same length; got {len(reference)} and {len(test)}.")
-    for name, series in (("reference", reference), ("test", test)):
-        if series.isna().any():
-            raise InputError(
-                f"'{name}' has {int(series.isna().sum())} missing rating(s) at positions {list(series.index[series.isna()][:5])}."
-            )
-    if labels is None:
-        labels = sorted(set(reference) | set(test))
-    else:
-        labels = list(labels)
-        unknown = sorted((set(reference) | set(test)) - set(labels), key=str)
-        if unknown:
-            raise InputError(f"Ratings {unknown} are not among 'labels' {labels}.")
-    if len(labels) < 2:
-        raise InputError(f"Agreement needs at least 2 categories; got {labels}.")
-    table = pd.crosstab(pd.Categorical(reference, categories=labels), pd.Categorical(test, categories=labels), dropna=False)
-    table.index.name, table.columns.name = "reference", "test"
-    counts = table.to_numpy()
-    n = int(counts.sum())
-    n_agree = int(np.trace(counts))
-    accuracy_ci = sps.binomtest(n_agree, n).proportion_ci(confidence_level=conf_level, method="exact")
-    kappa, kappa_se = _cohen_kappa(counts / n, n)
-    half_width = sps.norm.ppf((1 + conf_level) / 2) * kappa_se
-    return AgreementResult(
-        table=table,
-        n=n,
-        n_agree=n_agree,
-        accuracy=n_agree / n,
-        accuracy_ci_low=float(accuracy_ci.low),
-        accuracy_ci_high=float(accuracy_ci.high),
-        kappa=kappa,
-        kappa_se=kappa_se,
-        kappa_ci_low=float(max(-1.0, kappa - half_width)),
-        kappa_ci_high=float(min(1.0, kappa + half_width)),
-    )
+    return _with_notes(pd.DataFrame(rows), notes)
 
 
 def roc_table(
@@ -450,7 +434,9 @@ def roc_table(
 
 def roc_summary(rocs: Mapping[str, RocResult]) -> pd.DataFrame:
     """The table of :func:`roc_table` from ROC curves already computed: one row per curve
-    (``parameter`` = its name) with AUC, CI, p and the Youden cut-off.
+    (``parameter`` = its name) with AUC, CI, p and the Youden cut-off. A constant
+    parameter has AUC 0.5 by construction; its p is NaN here (the test of AUC = 0.5 is
+    0 / 0) with a footnote in ``attrs["notes"]``.
 
     Examples
     --------
@@ -460,16 +446,19 @@ def roc_summary(rocs: Mapping[str, RocResult]) -> pd.DataFrame:
       parameter    auc    rule
     0       adc  0.875  < 1.05
     """
-    rows = []
+    rows, notes = [], []
     for parameter, result in rocs.items():
         cutoff = result.youden()
+        constant = _identical(np.asarray(result.score, dtype=float))
+        if constant:
+            notes.append(f"p not computed for '{parameter}': {constant}, so the AUC is 0.5 by construction.")
         rows.append(
             {
                 "parameter": parameter,
                 "auc": result.auc,
                 "ci_low": result.ci_low,
                 "ci_high": result.ci_high,
-                "p": result.p,
+                "p": np.nan if constant else result.p,
                 "threshold": cutoff.threshold,
                 "rule": cutoff.rule,
                 "sensitivity": cutoff.sensitivity,
@@ -480,4 +469,4 @@ def roc_summary(rocs: Mapping[str, RocResult]) -> pd.DataFrame:
                 "n_negative": result.n_negative,
             }
         )
-    return pd.DataFrame(rows)
+    return _with_notes(pd.DataFrame(rows), notes)

@@ -10,21 +10,31 @@ Contingency tables (chi-square, Fisher's exact test) are in :mod:`~stsanalysis.s
 
 Vector functions refuse missing values (pass clean vectors); :func:`compare_groups`
 drops rows whose value is missing and reports the n actually used.
+
+Constant data: a test of values without variance is undefined but does not raise. As R's
+``wilcox.test``, :func:`mann_whitney` returns W (= U of x) with p = NaN, and Z = 0 as SPSS
+prints it; :func:`t_test` returns t = p = NaN where R's ``t.test`` stops ("data are
+essentially constant"). Both warn with
+:class:`~stsanalysis.errors.ConstantVariableWarning` naming the variable, so that one
+constant column does not abort a whole table (the table builders of
+:mod:`~stsanalysis.stats.tables` turn the warning into a footnote).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from ..errors import InputError
+from ..errors import ConstantVariableWarning, InputError
 from ..validation import name_of, numeric_vector, same_length, two_levels
 from ._result import Result
 
 __all__ = [
+    "ConstantVariableWarning",
     "TestResult",
     "TTestResult",
     "MannWhitneyResult",
@@ -174,7 +184,11 @@ def shapiro(x, *, name: str | None = None) -> TestResult:
 def t_test(x, y, equal_var: bool = False, *, conf_level: float = 0.95, names=("x", "y")) -> TTestResult:
     """Two-sample t-test as ``t.test(x, y)`` (Welch) or ``t.test(x, y, var.equal = TRUE)``.
 
-    ``names`` label x and y in error messages.
+    ``names`` label x and y in error messages. When neither group varies (R's test:
+    standard error below 10 machine epsilons of the larger mean), R's ``t.test`` stops
+    with "data are essentially constant"; here t, the CI and p are NaN (df too for Welch)
+    and a :class:`~stsanalysis.errors.ConstantVariableWarning` says so, so that a table
+    of many variables is still computed.
 
     Examples
     --------
@@ -182,14 +196,34 @@ def t_test(x, y, equal_var: bool = False, *, conf_level: float = 0.95, names=("x
     >>> round(result.t, 3), round(result.df, 2), round(result.p, 4)
     (3.85, 7.36, 0.0057)
     """
-    first = numeric_vector(x, name_of(x, names[0]), min_size=2)
-    second = numeric_vector(y, name_of(y, names[1]), min_size=2)
+    name_x, name_y = name_of(x, names[0]), name_of(y, names[1])
+    first = numeric_vector(x, name_x, min_size=2)
+    second = numeric_vector(y, name_y, min_size=2)
     mean_x, mean_y = first.mean(), second.mean()
+    method = "Two Sample t-test" if equal_var else "Welch Two Sample t-test"
     standard_error = np.sqrt(first.var(ddof=1) / first.size + second.var(ddof=1) / second.size)
     if standard_error < 10 * np.finfo(float).eps * max(abs(mean_x), abs(mean_y)):  # as R: "data are essentially constant"
-        raise InputError(
-            f"The t-test is undefined: '{name_of(x, names[0])}' and '{name_of(y, names[1])}' are both constant "
-            f"(no variance within either group)."
+        values = f"'{name_x}' all {first[0]:g}, '{name_y}' all {second[0]:g}"
+        reason = f"no variance within either group ({values})"
+        warnings.warn(
+            ConstantVariableWarning(
+                f"The t-test is undefined: '{name_x}' and '{name_y}' are both constant ({values}); "
+                "returning t = NaN and p = NaN (R's t.test stops: data are essentially constant).",
+                variable=_pair_name(name_x, name_y),
+                reason=reason,
+            ),
+            stacklevel=2,
+        )
+        return TTestResult(
+            t=np.nan,
+            df=float(first.size + second.size - 2) if equal_var else np.nan,
+            p=np.nan,
+            mean_difference=float(mean_x - mean_y),
+            ci_low=np.nan,
+            ci_high=np.nan,
+            mean_x=float(mean_x),
+            mean_y=float(mean_y),
+            method=method,
         )
     result = sps.ttest_ind(first, second, equal_var=equal_var)
     interval = result.confidence_interval(conf_level)
@@ -202,8 +236,13 @@ def t_test(x, y, equal_var: bool = False, *, conf_level: float = 0.95, names=("x
         ci_high=float(interval.high),
         mean_x=float(mean_x),
         mean_y=float(mean_y),
-        method="Two Sample t-test" if equal_var else "Welch Two Sample t-test",
+        method=method,
     )
+
+
+def _pair_name(name_x: str, name_y: str) -> str:
+    """The variable a pair of samples belongs to, for a warning: "adc" or "x / y"."""
+    return name_x if name_x == name_y else f"{name_x} / {name_y}"
 
 
 def mann_whitney(x, y, *, names=("x", "y")) -> MannWhitneyResult:
@@ -213,6 +252,10 @@ def mann_whitney(x, y, *, names=("x", "y")) -> MannWhitneyResult:
     continuity correction, and p = 2 * Phi(Z); that is the default ``p``. R's
     ``wilcox.test`` gives ``p_exact`` (no ties) or, with ties, ``p_continuity`` (normal
     approximation with continuity correction). ``u`` is R's W, the U of x.
+
+    When all values are identical the test is undefined: as R's ``wilcox.test``, ``u`` is
+    still W (= n_x n_y / 2) and every p is NaN; ``z`` is 0, as SPSS prints it, and
+    ``effect_size_r`` NaN. A :class:`~stsanalysis.errors.ConstantVariableWarning` says so.
 
     Examples
     --------
@@ -232,21 +275,34 @@ def mann_whitney(x, y, *, names=("x", "y")) -> MannWhitneyResult:
     _, tie_counts = np.unique(combined, return_counts=True)
     tie_term = (tie_counts**3 - tie_counts).sum() / (n * (n - 1))
     sigma = np.sqrt(n_x * n_y / 12 * ((n + 1) - tie_term))
-    if sigma == 0:
-        raise InputError(f"The Mann-Whitney test is undefined: all {n} values of '{name_x}' and '{name_y}' are identical.")
-    deviation = u - n_x * n_y / 2
-    z = -abs(deviation) / sigma
-    # R's continuity correction moves the deviation 0.5 towards zero.
-    z_continuity = (abs(deviation) - 0.5) / sigma
-    has_ties = bool((tie_counts > 1).any())
-    p_exact = np.nan if has_ties else float(sps.mannwhitneyu(first, second, method="exact").pvalue)
+    if sigma == 0:  # all values tied: R gives W with p = NaN (z = 0 / 0), SPSS prints Z = 0
+        reason = f"all {n} values are identical ({combined[0]:g})"
+        warnings.warn(
+            ConstantVariableWarning(
+                f"The Mann-Whitney test is undefined: {reason} in '{name_x}' and '{name_y}'; "
+                f"returning U = {u:g} (R's W), Z = 0 and p = NaN.",
+                variable=_pair_name(name_x, name_y),
+                reason=reason,
+            ),
+            stacklevel=2,
+        )
+        z, p, p_exact, p_continuity, effect_size_r = 0.0, np.nan, np.nan, np.nan, np.nan
+    else:
+        deviation = u - n_x * n_y / 2
+        z = -abs(deviation) / sigma
+        p = 2 * sps.norm.cdf(z)
+        # R's continuity correction moves the deviation 0.5 towards zero.
+        p_continuity = min(1.0, 2 * sps.norm.sf((abs(deviation) - 0.5) / sigma))
+        has_ties = bool((tie_counts > 1).any())
+        p_exact = np.nan if has_ties else sps.mannwhitneyu(first, second, method="exact").pvalue
+        effect_size_r = abs(z) / np.sqrt(n)
     return MannWhitneyResult(
         u=float(u),
         z=float(z),
-        p=float(2 * sps.norm.cdf(z)),
-        p_exact=p_exact,
-        p_continuity=float(min(1.0, 2 * sps.norm.sf(z_continuity))),
-        effect_size_r=float(abs(z) / np.sqrt(n)),
+        p=float(p),
+        p_exact=float(p_exact),
+        p_continuity=float(p_continuity),
+        effect_size_r=float(effect_size_r),
         rank_sum_x=float(rank_sum_x),
         rank_sum_y=float(ranks[n_x:].sum()),
         n_x=int(n_x),
@@ -268,6 +324,16 @@ def _normality(sample: np.ndarray, label: str, alpha: float) -> tuple[float, str
     return p, f"{label}: Shapiro-Wilk p = {p:.4g} ({'normal' if p > alpha else 'not normal'})"
 
 
+def _chosen_test(samples, names, both_normal: bool, equal_var: bool) -> tuple[str, str, Result]:
+    """The test compare_groups chose, its statistic's name and its result."""
+    if both_normal:
+        return ("Student t-test" if equal_var else "Welch t-test"), "t", t_test(*samples, equal_var=equal_var, names=names)
+    with warnings.catch_warnings():
+        # a constant variable: compare_groups warns once, naming the variable, not the groups
+        warnings.simplefilter("ignore", ConstantVariableWarning)
+        return "Mann-Whitney U", "Z", mann_whitney(*samples, names=names)
+
+
 def compare_groups(
     values,
     groups,
@@ -284,6 +350,10 @@ def compare_groups(
     "equal variances assumed" row), else the Mann-Whitney U test with SPSS's Z. The
     groups are the two sorted levels of ``groups``; statistics are first level minus
     second. Rows with a missing value are dropped (n is reported per group).
+
+    A constant variable (all values identical) cannot pass Shapiro-Wilk, so it gets the
+    Mann-Whitney test, which is undefined: Z = 0 and p = NaN (see :func:`mann_whitney`),
+    with one :class:`~stsanalysis.errors.ConstantVariableWarning` naming the variable.
 
     Examples
     --------
@@ -318,23 +388,26 @@ def compare_groups(
         if sample.size < 2:
             raise InputError(f"Comparing '{name}' needs at least 2 values per group; {label} has {sample.size}.")
 
-    if both_normal:
-        detail = t_test(*samples, equal_var=equal_var, names=names)
-        test = "Student t-test" if equal_var else "Welch t-test"
-        statistic_name, statistic = "t", detail.t
-        reason = f"both groups normal ({reasons})"
-    else:
-        detail = mann_whitney(*samples, names=names)
-        test = "Mann-Whitney U"
-        statistic_name, statistic = "Z", detail.z
-        reason = f"normality rejected or untestable ({reasons})"
+    test, statistic_name, detail = _chosen_test(samples, names, both_normal, equal_var)
+    reason = f"both groups normal ({reasons})" if both_normal else f"normality rejected or untestable ({reasons})"
+    if np.ptp(data["value"].to_numpy()) == 0:
+        constant = f"all {len(data)} values are identical ({data['value'].iat[0]:g})"
+        reason = f"constant variable, {constant}: the test is undefined (Z = 0, p = NaN)"
+        warnings.warn(
+            ConstantVariableWarning(
+                f"'{name}' is constant: {constant}; the {test} test is undefined, returning Z = 0 and p = NaN.",
+                variable=name,
+                reason=constant,
+            ),
+            stacklevel=2,
+        )
     return GroupComparison(
         variable=name,
         group_levels=tuple(levels),
         test=test,
         reason=reason,
         statistic_name=statistic_name,
-        statistic=float(statistic),
+        statistic=float(detail.t if statistic_name == "t" else detail.z),
         p=float(detail.p),
         summaries=summaries,
         detail=detail,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ..report.formatting import format_estimate
@@ -19,22 +20,28 @@ from ..stats.nomogram import Nomogram
 from ..stats.screening import univariable_multivariable
 from ..stats.tables import table_one
 from ..validation import require_columns
-from .split import SET_DESCRIPTIONS, SET_ORDER, TRAINING, set_masks, split_sets
+from .design import Outcome, Split, Survival, check_both_classes
+from .missing_data import MissingData, handle_missing
+from .split import SET_ORDER, TRAINING, VALIDATION, set_masks
 
-#: Clinical-table columns design B uses (besides the clinical factors a study screens);
-#: a config's ``columns`` maps a user's names onto these.
+#: Clinical-table columns the demo's design B uses; a config's ``columns`` maps a user's names onto these.
 CLINICAL_COLUMNS = ("patient_id", "centre", "scanner", "grade", "pfs_months", "pfs_event", "ajcc_stage")
-#: The outcome column design B derives from the FNCLCC grade, and its classes as tables name them.
-OUTCOME = "high_grade"
-OUTCOME_LABELS = {0: "Low grade", 1: "High grade"}
+#: The column holding the 0/1 outcome in the cohort's clinical table(s).
+OUTCOME = "outcome"
 
 
 @dataclass(frozen=True)
 class Cohort:
-    """The clinical table of design B (indexed by patient id, with the outcome) and each patient's set."""
+    """A design-B cohort: the clinical table (indexed by patient id, with the 0/1 outcome), each
+    patient's set, and the study's outcome, split, survival endpoint and missing-data record."""
 
     clinical: pd.DataFrame
     sets: pd.Series
+    outcome: Outcome
+    split: Split
+    survival: Survival | None = None
+    missing: MissingData | None = None
+    batch_column: str | None = None
 
     @property
     def y(self) -> pd.Series:
@@ -44,18 +51,68 @@ class Cohort:
     def training(self) -> pd.Series:
         return self.sets == TRAINING
 
+    @property
+    def datasets(self) -> tuple[pd.DataFrame, ...]:
+        """The completed clinical tables of multiple imputation, else the clinical table alone."""
+        return self.missing.datasets if self.missing and self.missing.datasets else (self.clinical,)
 
-def prepare_cohort(clinical: pd.DataFrame, *, high_grade_from: int, training_centre) -> Cohort:
-    """Index the clinical table by patient, add the outcome (grade >= ``high_grade_from``) and split by centre."""
+    @property
+    def batch(self) -> pd.Series | None:
+        """The ComBat batch of each patient, or None when the study harmonises nothing."""
+        return self.clinical[self.batch_column] if self.batch_column else None
+
+
+def prepare_cohort(
+    clinical: pd.DataFrame,
+    *,
+    outcome: Outcome,
+    split: Split,
+    seed: int,
+    survival: Survival | None = None,
+    model_variables: Sequence[str] = (),
+    shown_variables: Sequence[str] = (),
+    missing: str = "complete_case",
+    n_imputations: int = 20,
+    batch_column: str | None = "scanner",
+) -> Cohort:
+    """Index the clinical table by patient, add the 0/1 outcome, split it and handle missing values.
+
+    ``model_variables`` (the clinical factors of the models) are handled as ``missing`` says
+    (:func:`~stsanalysis.studies.missing_data.handle_missing`); ``shown_variables`` (Table 1)
+    are only counted.
+    """
     clinical = clinical.set_index("patient_id", drop=False)
-    clinical[OUTCOME] = (clinical["grade"] >= high_grade_from).astype(int)
-    return Cohort(clinical=clinical, sets=split_sets(clinical, "centre", training_centre))
+    clinical.index = clinical.index.astype(str)
+    clinical[OUTCOME] = outcome.classify(clinical)
+    if batch_column:
+        require_columns(clinical, [batch_column], "the clinical table (batch_column)")
+    if survival:
+        survival.check(clinical)
+    sets = split.assign(clinical, clinical[OUTCOME], seed)
+    shown = [name for name in shown_variables if name in clinical.columns]
+    require_columns(clinical, list(model_variables), "the clinical table (clinical factors)")
+    clinical, sets, record = handle_missing(
+        clinical, sets, model_variables, shown, strategy=missing, n_imputations=n_imputations, seed=seed
+    )
+    check_both_classes(sets, clinical[OUTCOME], "Excluding the patients with missing values")
+    return Cohort(clinical, sets, outcome, split, survival, record, batch_column or None)
 
 
 def set_overview(cohort: Cohort) -> pd.DataFrame:
-    """Patients, positives and scanners per set."""
+    """Patients, positives (and scanners, when harmonised) per set."""
     grouped = cohort.clinical.assign(set=cohort.sets).groupby("set")
-    return grouped.agg(patients=("patient_id", "size"), high_grade=(OUTCOME, "sum"), scanners=("scanner", "nunique")).reset_index()
+    counts = {"patients": ("patient_id", "size"), cohort.outcome.count_column: (OUTCOME, "sum")}
+    if cohort.batch_column:
+        counts[f"{cohort.batch_column}s"] = (cohort.batch_column, "nunique")
+    table = grouped.agg(**counts).reset_index()
+    return table.set_index("set").reindex([name for name in SET_ORDER if name in table["set"].to_numpy()]).reset_index()
+
+
+def validation_sentence(cohort: Cohort) -> str:
+    """The kind of validation and its counts: "External validation: ... (training n = 109; validation n = 71)."."""
+    counts = cohort.sets.value_counts()
+    numbers = "; ".join(f"{name} set n = {int(counts.get(name, 0))}" for name in SET_ORDER)
+    return f"{cohort.split.validation_name[:1].upper()}{cohort.split.validation_name[1:]}: {cohort.split.describe()} ({numbers})."
 
 
 def candidate_parameters(clinical: pd.DataFrame, candidates: Sequence[str]) -> int:
@@ -85,72 +142,122 @@ def events_per_parameter(data: pd.DataFrame, outcome: str, candidates: Mapping[s
     return pd.DataFrame(rows)
 
 
-def table_one_by_set(
-    data: pd.DataFrame, sets: pd.Series, outcome: str, variables: Sequence[str], categorical: Sequence[str] = ()
-) -> dict[str, pd.DataFrame]:
-    """Step 11: patient characteristics, low vs high grade, in each set."""
-    require_columns(data, [outcome, *variables], "the clinical table")
-    labelled = data.assign(**{outcome: data[outcome].map(OUTCOME_LABELS)})
+def table_one_by_set(cohort: Cohort, variables: Sequence[str], categorical: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
+    """Step 11: patient characteristics by outcome class (as the outcome labels them), in each set."""
+    require_columns(cohort.clinical, list(variables), "the clinical table (table_one_variables)")
+    labelled = cohort.clinical.assign(**{OUTCOME: cohort.y.map(cohort.outcome.class_labels)})
     return {
-        set_name: table_one(labelled.loc[mask], outcome, list(variables), categorical=list(categorical) or None)
-        for set_name, mask in set_masks(sets).items()
+        set_name: table_one(labelled.loc[mask], OUTCOME, list(variables), categorical=list(categorical) or None)
+        for set_name, mask in set_masks(cohort.sets).items()
     }
 
 
 # --------------------------------------------------------------------------------------
 # Steps 5 and 6: clinical model and nomogram
 # --------------------------------------------------------------------------------------
+def _fit_logistic(datasets: Sequence[pd.DataFrame], predictors: Sequence[str], method: str) -> LogisticResult:
+    """One logistic model, or the model pooled over the completed data sets of multiple imputation."""
+    if len(datasets) == 1:
+        return logistic_regression(datasets[0], OUTCOME, list(predictors), method=method)
+    from ..stats.pooling import pooled_logistic
+
+    return pooled_logistic(list(datasets), OUTCOME, list(predictors), method=method)
+
+
+def _mean_probability(model: LogisticResult, datasets: Sequence[pd.DataFrame]) -> pd.Series:
+    """Predicted probabilities, averaged over the completed data sets when there are several."""
+    return pd.Series(sum(model.predict(data) for data in datasets) / len(datasets), index=datasets[0].index)
+
+
 @dataclass(frozen=True)
 class ClinicalModel:
     """Step 5: the univariable/multivariable screen on training and the model of the retained factors."""
 
     screen: pd.DataFrame
     factors: tuple[str, ...]
-    model: LogisticResult
+    model: LogisticResult | None
+    datasets: tuple[pd.DataFrame, ...]
 
-    def probability(self, clinical: pd.DataFrame) -> pd.Series:
-        return pd.Series(self.model.predict(clinical), index=clinical.index)
+    def probability(self) -> pd.Series | None:
+        """Every patient's predicted probability (None when no factor passed the screen)."""
+        return _mean_probability(self.model, self.datasets) if self.model is not None else None
 
 
-def fit_clinical_model(cohort: Cohort, candidates: Sequence[str], p_enter: float) -> ClinicalModel:
-    """Screen ``candidates`` on the training set; the retained factors (else those selected) form the model."""
-    training = cohort.clinical[cohort.training]
-    screen = univariable_multivariable(training, OUTCOME, list(candidates), p_enter=p_enter)
+def fit_clinical_model(cohort: Cohort, candidates: Sequence[str], p_enter: float, method: str = "ml") -> ClinicalModel | None:
+    """Screen ``candidates`` on the training set; the retained factors (else those selected) form the model.
+
+    None when there are no candidates. With multiple imputation every fit is pooled over the
+    completed data sets (Rubin's rules). ``method="firth"`` fits every model by Firth's
+    penalised likelihood (finite odds ratios under separation).
+    """
+    if not candidates:
+        return None
+    training = [data[cohort.training.to_numpy()] for data in cohort.datasets]
+    if len(training) == 1:
+        screen = univariable_multivariable(training[0], OUTCOME, list(candidates), p_enter=p_enter, method=method)
+    else:
+        from ..stats.screening import pooled_univariable_multivariable
+
+        screen = pooled_univariable_multivariable(training, OUTCOME, list(candidates), p_enter=p_enter, method=method)
     factors = tuple(screen.attrs["retained"]) or tuple(screen.attrs["selected"])
-    return ClinicalModel(screen=screen, factors=factors, model=logistic_regression(training, OUTCOME, list(factors)))
+    model = _fit_logistic(training, factors, method) if factors else None
+    return ClinicalModel(screen=screen, factors=factors, model=model, datasets=cohort.datasets)
 
 
 @dataclass(frozen=True)
 class NomogramFit:
     """Step 6: the logistic model of the rad-score and the clinical factors, and its nomogram."""
 
-    data: pd.DataFrame
+    datasets: tuple[pd.DataFrame, ...]
     predictors: tuple[str, ...]
     model: LogisticResult
     nomogram: Nomogram
 
+    @property
+    def data(self) -> pd.DataFrame:
+        return self.datasets[0]
+
     def probability(self) -> pd.Series:
-        return pd.Series(self.model.predict(self.data), index=self.data.index)
+        return _mean_probability(self.model, self.datasets)
 
 
-def fit_nomogram(cohort: Cohort, rad_score: pd.Series, clinical_factors: Sequence[str]) -> NomogramFit:
-    """The nomogram model (rad-score + clinical factors) fitted on the training set."""
-    data = cohort.clinical.assign(rad_score=rad_score)
+def fit_nomogram(cohort: Cohort, rad_score: pd.Series, clinical_factors: Sequence[str], method: str = "ml") -> NomogramFit:
+    """The nomogram model (rad-score + clinical factors) fitted on the training set (pooled with imputation)."""
+    datasets = tuple(data.assign(rad_score=rad_score) for data in cohort.datasets)
     predictors = ("rad_score", *clinical_factors)
-    model = logistic_regression(data[cohort.training], OUTCOME, list(predictors))
-    return NomogramFit(data=data, predictors=predictors, model=model, nomogram=Nomogram(model, data[cohort.training]))
+    training = cohort.training.to_numpy()
+    model = _fit_logistic([data[training] for data in datasets], predictors, method)
+    return NomogramFit(datasets=datasets, predictors=predictors, model=model, nomogram=Nomogram(model, datasets[0][training]))
 
 
-def nomogram_optimism(cohort: Cohort, fit: NomogramFit, *, n_boot: int, seed: int) -> pd.DataFrame:
-    """Optimism-corrected AUC, slope and Brier of the nomogram model (``rms::validate``), training set."""
-    predictors = list(fit.predictors)
-    return bootstrap_validation(
-        lambda data: logistic_regression(data, OUTCOME, predictors),
-        fit.data.loc[cohort.training, [OUTCOME, *predictors]],
-        OUTCOME,
-        n_boot=n_boot,
-        seed=seed,
-    )
+def nomogram_optimism(cohort: Cohort, fit: NomogramFit, *, n_boot: int, seed: int, cache_dir=None) -> pd.DataFrame:
+    """Optimism-corrected AUC, slope and Brier of the nomogram model (``rms::validate``), training set.
+
+    With multiple imputation the bootstrap runs on each completed data set and the tables
+    are averaged (the "MI, then bootstrap" order of Schomaker & Heumann 2018). Kept in
+    ``cache_dir`` (:func:`stsanalysis.memo.cached_table`), keyed on the data, model and seed.
+    """
+    from ..memo import cached_table
+
+    predictors, method = list(fit.predictors), fit.model.method
+    training = [data.loc[cohort.training.to_numpy(), [OUTCOME, *predictors]] for data in fit.datasets]
+    tables = [
+        cached_table(
+            cache_dir,
+            "bootstrap_validation",
+            [data, method, n_boot, seed],
+            lambda data=data: bootstrap_validation(
+                lambda sample: logistic_regression(sample, OUTCOME, predictors, method=method), data, OUTCOME, n_boot=n_boot, seed=seed
+            ),
+        )
+        for data in training
+    ]
+    if len(tables) == 1:
+        return tables[0]
+    numeric = tables[0].select_dtypes("number").columns
+    averaged = tables[0].copy()
+    averaged[numeric] = sum(table[numeric] for table in tables) / len(tables)
+    return averaged
 
 
 # --------------------------------------------------------------------------------------
@@ -158,10 +265,9 @@ def nomogram_optimism(cohort: Cohort, fit: NomogramFit, *, n_boot: int, seed: in
 # --------------------------------------------------------------------------------------
 def run_facts(
     *,
-    clinical: pd.DataFrame,
-    sets: pd.Series,
-    outcome: str,
+    cohort: Cohort,
     sequences: Sequence[str],
+    modality: str,
     readers: Mapping[str, str],
     tables: Mapping[str, pd.DataFrame],
     provenance: Mapping,
@@ -173,47 +279,59 @@ def run_facts(
     lambda_rule: str,
     cv_folds: int,
     cv_repeats: int,
-    clinical_factors: Sequence[str],
+    clinical_model: ClinicalModel | None,
     p_enter: float,
+    logistic_method: str = "ml",
     n_boot: int,
     seed: int,
-    outcome_definition: str,
 ):
-    """The :class:`~stsanalysis.report.checklist.RunFacts` of a design-B run, from its objects."""
+    """The :class:`~stsanalysis.report.checklist.RunFacts` of a design-B run, from its objects.
+
+    ``reliability`` is None when the study has no repeat segmentations: then no ICC fact is
+    written, and the text says that reliability was not assessed.
+    """
     from ..report.facts import RunFacts, software_facts
     from ..report.provenance import software_versions
 
+    clinical, sets, split = cohort.clinical, cohort.sets, cohort.split
+    names = {TRAINING: "training", VALIDATION: split.validation_name}
     counts = sets.value_counts()
-    positives = clinical.groupby(sets.to_numpy())[outcome].sum()
+    positives = clinical.groupby(sets.to_numpy())[OUTCOME].sum()
+    centre_column = split.column if split.by == "centre" else "centre" if "centre" in clinical.columns else None
     return RunFacts(
-        n_patients={SET_DESCRIPTIONS[name]: int(counts[name]) for name in SET_ORDER if name in counts},
-        n_positive={SET_DESCRIPTIONS[name]: int(positives[name]) for name in SET_ORDER if name in positives},
-        centres=[str(centre) for centre in sorted(clinical["centre"].unique())],
-        scanners=sorted(clinical["scanner"].astype(str).unique()),
+        n_patients={names[name]: int(counts[name]) for name in SET_ORDER if name in counts},
+        n_positive={names[name]: int(positives[name]) for name in SET_ORDER if name in positives},
+        centres=[str(centre) for centre in sorted(clinical[centre_column].unique())] if centre_column else None,
+        scanners=sorted(clinical[cohort.batch_column].astype(str).unique()) if cohort.batch_column else None,
         sequences=list(sequences),
-        modality="MRI",
-        outcome=outcome_definition,
-        clinical_predictors=list(clinical_factors),
-        n_readers=len({label for role, label in readers.items() if role != "repeat"}),
+        modality=modality,
+        outcome=cohort.outcome.reference_standard,
+        clinical_predictors=list(clinical_model.factors) if clinical_model else None,
+        n_readers=len({label for role, label in readers.items() if role != "repeat"}) or 1,
         resegmentation_subset=len(tables["reader2"]) if "reader2" in tables else None,
+        reliability_assessed=reliability is not None,
         extraction_provenance=provenance,
         n_features_per_sequence=int(tables["reader1"].shape[1] / max(len(sequences), 1)),
-        icc_form=icc_form,
-        icc_assessments=("inter", "intra") if "repeat" in tables else ("inter",),
-        icc_threshold=icc_threshold,
-        n_features_reliable=len(reliability.selected_features_),
-        n_features_tested=len(reliability.icc_),
-        combat_batch="scanner",
-        combat_fitted_on="the training set",
+        icc_form=icc_form if reliability is not None else None,
+        icc_assessments=tuple(kind for kind, role in (("inter", "reader2"), ("intra", "repeat")) if role in tables),
+        icc_threshold=icc_threshold if reliability is not None else None,
+        n_features_reliable=len(reliability.selected_features_) if reliability is not None else None,
+        n_features_tested=len(reliability.icc_) if reliability is not None else None,
+        combat_batch=cohort.batch_column,
+        combat_fitted_on="the training set" if cohort.batch_column else None,
         mrmr_k=mrmr_k,
         mrmr_relevance="mutual_info",
         lasso_lambda_rule=lambda_rule,
         cv_folds=cv_folds,
         cv_repeats=cv_repeats,
         n_selected_features={name: int((pipeline.named_steps["lasso"].coef_ != 0).sum()) for name, pipeline in pipelines.items()},
-        univariable_p_enter=p_enter,
+        univariable_p_enter=p_enter if clinical_model is not None else None,
+        logistic_method="Firth's penalised likelihood (as brglm2, AS_mean)" if logistic_method == "firth" else None,
         nomogram=True,
-        external_set="the patients of the other centre",
+        validation=split.validation_name,
+        split_rule=split.describe(),
+        external_set="the patients of the other centre" if split.by == "centre" else None,
+        missing_data=cohort.missing.sentence() if cohort.missing else None,
         performance_metrics=["AUC", "accuracy", "sensitivity", "specificity", "PPV", "NPV"],
         auc_ci_method="DeLong",
         model_comparison="paired DeLong tests",
@@ -221,7 +339,7 @@ def run_facts(
         calibration_slope_intercept=True,
         decision_curve=True,
         decision_curve_n_boot=n_boot,
-        survival_endpoint="progression-free survival",
+        survival_endpoint=cohort.survival.label if cohort.survival else None,
         software=software_facts(software_versions()),
         seeds={"all random processes": seed},
     )
@@ -231,12 +349,17 @@ def screening_display(screen: pd.DataFrame) -> pd.DataFrame:
     """Step 5 as a manuscript prints it: OR (95 % CI) and p, univariable and multivariable.
 
     A factor's reference level reads "1 (reference)"; the variable-level p (likelihood-ratio
-    test of the whole factor) stands on the reference row, the Wald p on the other levels.
+    test of the whole factor) stands on the reference row, the Wald p on the other levels. An
+    infinite odds ratio or limit (separation under maximum likelihood) reads "not estimable
+    (separation)": ``logistic_method: firth`` gives finite ones.
     """
 
     def odds_ratio(prefix: str, row) -> str:
         if row.is_reference:
             return "1 (reference)" if row.selected or prefix == "univariable" else "—"
+        values = [getattr(row, f"{prefix}_{name}") for name in ("odds_ratio", "ci_low", "ci_high")]
+        if not all(np.isfinite(values)):
+            return "not estimable (separation)"
         return format_estimate(getattr(row, f"{prefix}_odds_ratio"), getattr(row, f"{prefix}_ci_low"), getattr(row, f"{prefix}_ci_high"), 2)
 
     def p_value(prefix: str, row) -> float:

@@ -1,7 +1,7 @@
 """The sets of a study and the groups a fitted model predicts: their names live here only.
 
 Design B fits every model on the training set and applies it unchanged to the validation
-set; a model's predicted probability becomes a predicted class with a cut-off fixed on the
+set (how patients are split: :class:`~stsanalysis.studies.design.Split`); a model's predicted probability becomes a predicted class with a cut-off fixed on the
 training set.
 """
 
@@ -17,9 +17,8 @@ TRAINING = "training"
 VALIDATION = "validation"
 #: The sets in the order of every table and figure.
 SET_ORDER = (TRAINING, VALIDATION)
-#: How manuscripts name the sets (the methods text and checklists).
-SET_DESCRIPTIONS = {TRAINING: "training", VALIDATION: "external validation"}
-#: The predicted classes of a model whose probability is cut at a fixed cut-off: (below, at or above).
+#: The predicted classes of a model whose probability is cut at a fixed cut-off: (below, at or above);
+#: a study's own names come from its outcome (:attr:`~stsanalysis.studies.design.Outcome.predicted_groups`).
 PREDICTED_GROUPS = ("predicted low grade", "predicted high grade")
 
 
@@ -38,7 +37,7 @@ def set_masks(sets: pd.Series) -> dict[str, np.ndarray]:
     return {name: (sets == name).to_numpy() for name in SET_ORDER if (sets == name).any()}
 
 
-def predicted_groups(probability: pd.Series, cutoff: float) -> pd.Series:
-    """The predicted class of each patient: :data:`PREDICTED_GROUPS` [1] at or above ``cutoff``."""
-    low, high = PREDICTED_GROUPS
+def predicted_groups(probability: pd.Series, cutoff: float, groups: tuple[str, str] = PREDICTED_GROUPS) -> pd.Series:
+    """The predicted class of each patient: ``groups[1]`` at or above ``cutoff``, else ``groups[0]``."""
+    low, high = groups
     return pd.Series(np.where(probability >= cutoff, high, low), index=probability.index, name="group")

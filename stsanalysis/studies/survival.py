@@ -145,3 +145,49 @@ def predicted_group_and_stage_cox(data: pd.DataFrame, time: str, event: str, pre
     """Cox model of PFS on the predicted high-risk class (0/1) and the ordinal AJCC stage."""
     cox_data = data.assign(predicted_high=(predicted_group == PREDICTED_GROUPS[1]).astype(int), ajcc_ordinal=ajcc)
     return cox_regression(cox_data, time, event, ["predicted_high", "ajcc_ordinal"])
+
+
+#: How the methods text names the pointwise-CI scale of survfit's ``conf.type``.
+_CONF_TYPE_NAMES = {"log": "log", "log-log": "log-log", "plain": "linear"}
+
+
+def methods_paragraph(
+    *,
+    follow_up: pd.DataFrame,
+    conf_type: str,
+    clinical_predictors: Sequence[str],
+    cutoff: float,
+    cox: CoxResult,
+) -> str:
+    """The methods text of the survival report, written from this run (R calls named as in the report).
+
+    ``follow_up`` is :func:`follow_up_summary`; ``cox`` the fitted
+    :func:`predicted_group_and_stage_cox` model.
+    """
+    from ..report.facts import software_facts
+    from ..report.methods import software_sentence
+    from ..report.phrases import count, join_words
+    from ..report.provenance import software_versions
+
+    total, events = int(follow_up["n"].sum()), int(follow_up["events"].sum())
+    per_set = "; ".join(
+        f"{row.set} set, n = {count(int(row.n))}, {count(int(row.events))} events, median follow-up {row.median_follow_up_months:.1f} months"
+        for row in follow_up.itertuples()
+    )
+    sentences = [
+        f"Progression-free survival was analysed in {count(total)} patients with {count(events)} events ({per_set}); "
+        "median follow-up was estimated by the reverse Kaplan-Meier method.",
+        "Survival curves were estimated by the Kaplan-Meier method with Greenwood standard errors and pointwise 95% "
+        f"confidence intervals on the {_CONF_TYPE_NAMES.get(conf_type, conf_type)} scale (R survival::survfit), and compared "
+        "with the log-rank test (survival::survdiff); pairwise p-values were adjusted by the Benjamini-Hochberg method.",
+        f"A clinical logistic model ({join_words(list(clinical_predictors))}) was fitted on the training set; patients with a "
+        f"predicted probability of at least {cutoff:.3f} (the Youden cut-off of the training set, applied unchanged to the "
+        "validation set) formed the predicted high-grade group.",
+        "Discrimination was measured by Harrell's C-index with its infinitesimal-jackknife 95% CI (survival::concordance), and "
+        "C-indices on the same patients were compared with their joint jackknife variance.",
+        f"A Cox proportional-hazards model (Efron ties; n = {count(cox.n)}, {count(cox.n_event)} events) related the predicted "
+        "group and the ordinal AJCC stage group to progression-free survival; proportional hazards were checked with scaled "
+        "Schoenfeld residuals (survival::cox.zph).",
+    ]
+    software = software_sentence(software_facts(software_versions()), None)
+    return " ".join(sentences + ([software] if software else []))

@@ -1,9 +1,8 @@
 """Interactive cohort explorer (ipywidgets + ipyniivue/plotly) and its pure helper functions."""
 
-from .agreement import AGREEMENT_HEADERS, MaskAgreement, hausdorff_95, mask_agreement
+from .agreement import AGREEMENT_HEADERS, MaskAgreement, agreement_summary, hausdorff_95, mask_agreement
 from .cohort import (
     ExplorerData,
-    agreement_summary,
     cohort_feature_table,
     filter_cohort,
     filter_options,

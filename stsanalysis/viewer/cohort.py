@@ -1,4 +1,5 @@
-"""Pure functions behind the cohort explorer: filtering, image look-up, feature tables, 2 x 2.
+"""Pure functions behind the cohort explorer: reading a cohort or a study config, filtering,
+image look-up, feature tables, 2 x 2.
 
 Nothing here draws or holds widget state, so every function is tested with numbers.
 """
@@ -9,6 +10,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,9 +19,13 @@ from ..errors import InputError
 from ..stats.diagnostic import Cutoff
 from ..validation import require_columns
 
+if TYPE_CHECKING:
+    from ..report.config import StudyConfig
+
 CASE_COLUMNS = ("patient_id", "sequence", "reader", "image", "mask")
 FEATURE_ID_COLUMNS = ("patient_id", "sequence", "reader")
 REFERENCE_READER = "reader1"
+SECOND_READER = "reader2"
 
 
 def filter_cohort(clinical: pd.DataFrame, filters: Mapping[str, Sequence | None]) -> pd.DataFrame:
@@ -66,7 +72,7 @@ def patient_images(cases: pd.DataFrame, base_dir: str | os.PathLike, patient_id:
     return images
 
 
-def resegmented_patients(cases: pd.DataFrame, reader: str = "reader2") -> list[str]:
+def resegmented_patients(cases: pd.DataFrame, reader: str = SECOND_READER) -> list[str]:
     """Patients segmented by ``reader`` as well as reader 1 (the reliability subset), sorted."""
     require_columns(cases, CASE_COLUMNS, what="cases table")
     return sorted(cases.loc[cases["reader"] == reader, "patient_id"].astype(str).unique())
@@ -76,34 +82,18 @@ def reader_agreement_table(
     cases: pd.DataFrame,
     base_dir: str | os.PathLike,
     reader_a: str = REFERENCE_READER,
-    reader_b: str = "reader2",
+    reader_b: str = SECOND_READER,
     hausdorff: bool = True,
 ) -> pd.DataFrame:
-    """One row per patient segmented by both readers: Dice, Jaccard, volumes, HD95.
+    """One row per patient segmented by both readers: Dice, Jaccard, volumes and surface distances.
 
-    A patient's masks are compared once even when several sequences share them.
+    :func:`stsanalysis.radiomics.segmentation.agreement_by_patient` with the mask paths read
+    from ``base_dir``; a patient's masks are compared once even when several sequences share
+    them. ``hausdorff=False`` skips the surface distances; an empty mask gives NaN.
     """
-    from .agreement import mask_agreement
+    from ..radiomics.segmentation import agreement_by_patient
 
-    require_columns(cases, CASE_COLUMNS, what="cases table")
-    masks = cases.drop_duplicates(["patient_id", "reader"]).pivot(index="patient_id", columns="reader", values="mask")
-    for reader in (reader_a, reader_b):
-        if reader not in masks.columns:
-            raise InputError(f"The cases table has no masks of reader '{reader}'; readers: {sorted(masks.columns)}.")
-    pairs = masks[[reader_a, reader_b]].dropna()
-    base = Path(base_dir)
-    rows = [
-        {"patient_id": patient, **mask_agreement(base / path_a, base / path_b, hausdorff=hausdorff).to_dict()}
-        for patient, (path_a, path_b) in pairs.iterrows()
-    ]
-    return pd.DataFrame(rows)
-
-
-def agreement_summary(agreement: pd.DataFrame) -> pd.DataFrame:
-    """Mean, SD, minimum, median and maximum of every column of :func:`reader_agreement_table`."""
-    values = agreement.drop(columns="patient_id")
-    summary = values.agg(["mean", "std", "min", "median", "max"])
-    return summary.rename(index={"std": "sd"}).rename_axis("summary")
+    return agreement_by_patient(cases, reader_a, reader_b, base_dir=base_dir, distances=hausdorff, allow_empty=True)
 
 
 def _features_by_case(features: pd.DataFrame) -> pd.DataFrame:
@@ -139,7 +129,7 @@ def numeric_columns(table: pd.DataFrame) -> list[str]:
 
 
 def reliability_icc(
-    features: pd.DataFrame, reader_a: str = REFERENCE_READER, reader_b: str = "reader2", form: str = "ICC2"
+    features: pd.DataFrame, reader_a: str = REFERENCE_READER, reader_b: str = SECOND_READER, form: str = "ICC2"
 ) -> pd.DataFrame:
     """Per-feature ICC of two readers on the patients both segmented, per sequence.
 
@@ -165,16 +155,56 @@ def reliability_icc(
 
 @dataclass(frozen=True)
 class ExplorerData:
-    """What the explorer reads: the clinical and cases tables, their folder, optional features."""
+    """What the explorer reads: the clinical and cases tables, their folder, optional features,
+    and how the study names its outcome, filters, sequences and readers.
+
+    The defaults describe the demo's folder (:func:`load_explorer_data`): the 0/1 column
+    ``high_grade`` shown as it is, filters centre, grade and scanner, every sequence of the
+    cases table, readers ``reader1`` and ``reader2``. :func:`load_study_data` fills them
+    from a study config.
+    """
 
     clinical: pd.DataFrame
     cases: pd.DataFrame
     base_dir: Path
     features: pd.DataFrame | None = None
+    #: The 0/1 outcome column of ``clinical``, and the names of its classes (None: shown as 0 and 1).
+    outcome: str = "high_grade"
+    class_labels: Mapping[int, str] | None = None
+    filter_columns: tuple[str, ...] = ("centre", "grade", "scanner")
+    #: The sequences shown, in order; None: every sequence of ``cases``.
+    sequences: tuple[str, ...] | None = None
+    #: Reader labels of ``cases``: the primary reader, and the second reader of the reliability subset (None: one reader).
+    reader: str = REFERENCE_READER
+    second_reader: str | None = SECOND_READER
+
+    @property
+    def reliability_subset(self) -> list[str]:
+        """Patients segmented by both readers, sorted (empty for a study with one reader)."""
+        return resegmented_patients(self.cases, self.second_reader) if self.second_reader else []
+
+    def example_patient(self, patient_id: str | None = None) -> str:
+        """``patient_id``, else the first patient read by both readers, else the first patient of the cases table."""
+        subset = self.reliability_subset
+        return patient_id or (subset[0] if subset else str(self.cases["patient_id"].iloc[0]))
 
 
-def load_explorer_data(directory: str | os.PathLike, features_path: str | os.PathLike | None = None) -> ExplorerData:
-    """Read ``clinical.csv`` and ``cases.csv`` of a design-B folder (the demo's layout).
+def _read_features(features_path: str | os.PathLike | None) -> pd.DataFrame | None:
+    if not features_path:
+        return None
+    if not Path(features_path).is_file():
+        raise InputError(f"Feature table '{features_path}' does not exist.")
+    return _features_by_case(pd.read_csv(features_path))
+
+
+def load_explorer_data(
+    directory: str | os.PathLike,
+    features_path: str | os.PathLike | None = None,
+    *,
+    config_path: str | os.PathLike | None = None,
+) -> ExplorerData:
+    """Read ``clinical.csv`` and ``cases.csv`` of a design-B folder (the demo's layout), or
+    the study of ``config_path`` (:func:`load_study_data`; ``directory`` is then not read).
 
     ``features_path`` (optional) is a CSV feature table with columns ``patient_id``,
     ``sequence``, ``reader`` and one column per feature (``extract_features`` output saved
@@ -187,6 +217,8 @@ def load_explorer_data(directory: str | os.PathLike, features_path: str | os.Pat
     from ..data.io import read_cohort
     from ..report.build import PROJECT_ROOT
 
+    if config_path:
+        return load_study_data(config_path, features_path)
     folder = Path(directory)
     if not folder.is_dir() and not folder.is_absolute() and (PROJECT_ROOT / folder).is_dir():
         folder = PROJECT_ROOT / folder
@@ -200,12 +232,183 @@ def load_explorer_data(directory: str | os.PathLike, features_path: str | os.Pat
         raise InputError(f"'{cases_path}' does not exist; expected one row per patient, sequence and reader.")
     cases = pd.read_csv(cases_path)
     require_columns(cases, CASE_COLUMNS, what=f"cases table '{cases_path}'")
-    features = None
-    if features_path:
-        if not Path(features_path).is_file():
-            raise InputError(f"Feature table '{features_path}' does not exist.")
-        features = _features_by_case(pd.read_csv(features_path))
-    return ExplorerData(read_cohort(folder / "clinical.csv"), cases, folder.resolve(), features)
+    return ExplorerData(read_cohort(folder / "clinical.csv"), cases, folder.resolve(), _read_features(features_path))
+
+
+# --------------------------------------------------------------------------------------
+# A design-B study config (the file `stsanalysis report --config` builds the report from)
+# --------------------------------------------------------------------------------------
+#: The notebook of the configs the explorer opens: design B has images, masks and a cases table.
+RADIOMICS_NOTEBOOK = "radiomics_nomogram_study"
+#: Clinical columns offered as filters when the table has them; None stands for the outcome's own column.
+STUDY_FILTERS = ("centre", "scanner", None, "set")
+
+
+def read_study_config(config_path: str | os.PathLike) -> StudyConfig:
+    """A radiomics (design B) study config, read and checked as ``stsanalysis report`` reads it.
+
+    :func:`stsanalysis.report.config.load_config` checks the parameters against the
+    design-B notebook and resolves relative ``*_path`` values from the config's folder.
+    A config of another notebook (design A, survival) is an :class:`InputError`; so is one
+    without ``clinical_path`` and ``cases_path`` (the notebook's defaults are the demo's,
+    relative to wherever it runs).
+    """
+    from ..report.config import load_config
+
+    config = load_config(config_path)
+    if config.notebook.stem != RADIOMICS_NOTEBOOK:
+        raise InputError(
+            f"Config file '{config_path}' is a study of the notebook '{config.notebook.stem}'; the explorer opens radiomics "
+            f"(design B) studies, whose config names 'notebook: {RADIOMICS_NOTEBOOK}' (images, masks and a cases table)."
+        )
+    missing = [key for key in ("clinical_path", "cases_path") if not config.parameters.get(key)]
+    if missing:
+        raise InputError(f"Config file '{config_path}' has no {missing} parameter(s): the explorer reads the clinical and the cases table.")
+    return config
+
+
+def notebook_defaults(notebook: str | os.PathLike) -> dict[str, Any]:
+    """The values of a notebook's parameters cell (those written as Python literals), as papermill reads them."""
+    import ast
+
+    import papermill
+
+    defaults = {}
+    for name, info in papermill.inspect_notebook(str(notebook)).items():
+        try:
+            defaults[name] = ast.literal_eval(info["default"])
+        except (ValueError, SyntaxError):
+            continue
+    return defaults
+
+
+def _config_mapping(parameters: Mapping[str, Any], key: str) -> dict:
+    value = parameters.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InputError(f"Parameter '{key}' must be a mapping (NAME: VALUE); got {value!r}.")
+    return dict(value)
+
+
+def _study_cases(parameters: Mapping[str, Any]) -> tuple[pd.DataFrame, str, str | None]:
+    """The cases table of a study config and its reader labels: (cases, reader 1, reader 2 or None).
+
+    An empty ``readers`` is a study of one reader, whose cases table may lack the reader column.
+    """
+    from ..studies.radiomics_features import read_cases
+
+    path = parameters["cases_path"]
+    cases = read_cases(path, columns=_config_mapping(parameters, "case_columns") or None)
+    if cases.empty:
+        raise InputError(f"Cases file '{path}' has no rows; expected one row per patient, sequence and reader.")
+    readers = {role: str(label) for role, label in _config_mapping(parameters, "readers").items()}
+    present = sorted(cases["reader"].unique())
+    if not readers:
+        if len(present) > 1:
+            raise InputError(
+                f"'readers' is empty (a study of one reader) but the cases file '{path}' has the readers {present}; "
+                "name them in 'readers' (reader1: ..., reader2: ...)."
+            )
+        return cases, present[0], None
+    if "reader1" not in readers:
+        raise InputError(f"'readers' must name the primary reader as 'reader1: <label>'; got the roles {sorted(readers)}.")
+    for role in ("reader1", "reader2"):
+        if role in readers and readers[role] not in present:
+            raise InputError(f"No case has the reader label '{readers[role]}' given for {role} in 'readers'; the cases file has {present}.")
+    return cases, readers["reader1"], readers.get("reader2")
+
+
+def _study_sequences(cases: pd.DataFrame, parameters: Mapping[str, Any]) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The cases of the config's ``sequences`` (in its order) and their labels; a sequence without cases is an error."""
+    sequences = tuple(str(label) for label in _config_mapping(parameters, "sequences"))
+    if not sequences:
+        raise InputError("'sequences' is empty; give at least one 'label: preset' (e.g. T1: mri_t1).")
+    present = sorted(cases["sequence"].unique())
+    missing = [sequence for sequence in sequences if sequence not in present]
+    if missing:
+        raise InputError(f"Sequence(s) {missing} of 'sequences' have no case in the cases table; its sequences are {present}.")
+    return cases[cases["sequence"].isin(sequences)], sequences
+
+
+def _study_sets(clinical: pd.DataFrame, y: pd.Series, given: Mapping[str, Any], seed: int) -> pd.Series | None:
+    """Each patient's set ('training' or 'validation') as the report splits them, or None.
+
+    A config that gives ``split`` or ``training_centre`` (in ``given``, the config's own
+    parameters) gets its split or its error. Without either, the default split (centre 1
+    trains) is used when the clinical table allows it, so that a single-centre cohort still
+    opens (without the set filter).
+    """
+    from ..studies.design import Split
+
+    explicit = bool(given.get("split")) or given.get("training_centre") is not None
+    split = Split.from_spec(_config_mapping(given, "split"), given.get("training_centre"))
+    if not explicit and split.column not in clinical.columns:
+        return None
+    try:
+        return split.assign(clinical, y, seed)
+    except InputError:
+        if explicit:
+            raise
+        return None
+
+
+def _study_features(features_path, parameters: Mapping[str, Any], sequences: Sequence[str], readers: Sequence[str]) -> pd.DataFrame | None:
+    """The feature table of ``features_path``, read as the design-B notebook reads its ``features_path``."""
+    from ..radiomics.feature_table import read_feature_table
+
+    if not features_path:
+        return None
+    features, _ = read_feature_table(
+        features_path, columns=_config_mapping(parameters, "feature_columns") or None, sequences=sequences, readers=readers
+    )
+    return _features_by_case(features)
+
+
+def load_study_data(config_path: str | os.PathLike, features_path: str | os.PathLike | None = None) -> ExplorerData:
+    """What the explorer shows of a radiomics (design B) study, read from its config.
+
+    The config's parameters (:func:`read_study_config`; the design-B notebook's defaults
+    for those it leaves out): ``clinical_path`` with ``columns`` (read by
+    :func:`stsanalysis.data.io.read_cohort`), ``cases_path`` with ``case_columns``
+    (``read_cases``), ``sequences`` (their labels are the sequences shown), ``readers``
+    (roles ``reader1``, ``reader2``; empty: one reader), the outcome (``outcome`` or the
+    ``high_grade_from`` shorthand: :func:`stsanalysis.studies.design.outcome_from_config`),
+    ``split`` / ``training_centre`` and ``features_path`` with ``feature_columns``
+    (``features_path`` given here wins). The outcome becomes the 0/1 column named by
+    ``Outcome.count_column``, shown with the outcome's class labels; the set becomes the
+    column ``set``. Filters are the columns present among centre, scanner, the outcome's
+    own column and set. Other parameters (models, bootstrap) are not read.
+    """
+    from ..data.io import read_cohort
+    from ..studies.design import outcome_from_config
+
+    config = read_study_config(config_path)
+    given = config.parameters
+    parameters = {**notebook_defaults(config.notebook), **given}
+    clinical = read_cohort(parameters["clinical_path"], columns=_config_mapping(parameters, "columns"))
+    outcome = outcome_from_config(_config_mapping(parameters, "outcome"), parameters.get("high_grade_from"))
+    y = outcome.classify(clinical, f"clinical table '{parameters['clinical_path']}'")
+    clinical = clinical.assign(**{outcome.count_column: y})
+    sets = _study_sets(clinical, y, given, seed=int(parameters.get("seed", 0)))
+    if sets is not None:
+        clinical = clinical.assign(set=sets)
+    cases, reader, second_reader = _study_cases(parameters)
+    cases, sequences = _study_sequences(cases, parameters)
+    reader_labels = list(_config_mapping(parameters, "readers").values()) or [reader]
+    filters = [outcome.column if column is None else column for column in STUDY_FILTERS]
+    return ExplorerData(
+        clinical=clinical,
+        cases=cases,
+        base_dir=Path(parameters["cases_path"]).parent,
+        features=_study_features(features_path or parameters.get("features_path"), parameters, sequences, reader_labels),
+        outcome=outcome.count_column,
+        class_labels=outcome.class_labels,
+        filter_columns=tuple(column for column in dict.fromkeys(filters) if column in clinical.columns),
+        sequences=sequences,
+        reader=reader,
+        second_reader=second_reader,
+    )
 
 
 def two_by_two(cutoff: Cutoff, positive: str = "Positive", negative: str = "Negative") -> pd.DataFrame:
@@ -219,3 +422,24 @@ def two_by_two(cutoff: Cutoff, positive: str = "Positive", negative: str = "Nega
     table = np.column_stack([table, table.sum(axis=1)])
     index = pd.Index(["Test +", "Test -", "Total"], name="test_result")
     return pd.DataFrame(table, index=index, columns=[positive, negative, "Total"])
+
+
+def classification_metrics(auc: float, cutoff: Cutoff) -> pd.DataFrame:
+    """AUC and the classification at a :class:`~stsanalysis.stats.roc.Cutoff` as a ``measure, value`` table."""
+    return pd.DataFrame(
+        {
+            "measure": ["AUC", "sensitivity", "specificity", "PPV", "NPV", "accuracy"],
+            "value": [auc, cutoff.sensitivity, cutoff.specificity, cutoff.ppv, cutoff.npv, cutoff.accuracy],
+        }
+    )
+
+
+def outcome_labels(values: pd.Series, class_labels: Mapping[int, str], column: str = "outcome") -> pd.Series:
+    """A 0/1 outcome as the names of its classes (``{0: "Low grade", 1: "High grade"}``); other values are an error."""
+    codes = pd.to_numeric(values, errors="coerce")
+    bad = values[~codes.isin([0, 1])]
+    if len(bad):
+        raise InputError(
+            f"The outcome column '{column}' must hold 0 or 1 to be named by its classes; got {sorted(map(str, bad.unique()))[:5]}."
+        )
+    return codes.astype(int).map(dict(class_labels))

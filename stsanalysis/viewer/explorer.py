@@ -2,8 +2,9 @@
 
 Tabs:
 
-* Patient: filters (centre, grade, scanner), a patient picker (type-ahead box and list),
-  the T1 and FS-T2 volumes with reader 1's mask, window and opacity controls. The image
+* Patient: filters (centre, grade, scanner in the demo; a study config's centre, scanner,
+  outcome column and set), a patient picker (type-ahead box and list), the volumes of every
+  sequence (T1 and FS-T2 in the demo) with reader 1's mask, window and opacity controls. The image
   viewer is NiiVue (``backend="niivue"``, WebGL, multiplanar and 3D rendering) or the
   plotly slice viewer (``backend="plotly"``, lighter, no WebGL).
 * Readers: reader 1 and reader 2 masks side by side with Dice, Jaccard, volumes and HD95;
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import ipywidgets as widgets
 import numpy as np
@@ -45,23 +46,25 @@ from .agreement import AGREEMENT_HEADERS, mask_agreement
 from .cohort import (
     CASE_COLUMNS,
     REFERENCE_READER,
+    SECOND_READER,
+    ExplorerData,
+    classification_metrics,
     cohort_feature_table,
     filter_cohort,
     filter_options,
     numeric_columns,
+    outcome_labels,
     patient_images,
     reliability_icc,
     resegmented_patients,
     two_by_two,
 )
-from .controls import replace_figure, scrollable, set_bounds
+from .controls import check_backend, new_niivue, replace_figure, scrollable, set_bounds
 from .figures import distribution_figure, roc_threshold_figure, scatter_figure, threshold_marker
 
-BACKENDS = ("niivue", "plotly")
 #: Plane choices of the NiiVue viewer and their ``ipyniivue.SliceType`` values (ipyniivue is optional).
 NIIVUE_SLICE_TYPES = {"axial": 0, "coronal": 1, "sagittal": 2, "multiplanar": 3, "3D render": 4}
 ALL = "All"
-SECOND_READER = "reader2"
 RELIABLE_ICC = 0.75
 
 #: Shown where the widgets cannot run (an HTML report has no kernel).
@@ -89,8 +92,17 @@ class CohortExplorer:
         to the cohort views and the per-feature inter-reader ICC to the Readers tab.
     backend
         ``"niivue"`` (needs the ``ipyniivue`` package) or ``"plotly"``.
+    outcome, class_labels
+        The 0/1 outcome column; ``class_labels`` (``{0: "No lung metastasis", 1: "Lung
+        metastasis"}``) names its classes in groups, colours and the 2 x 2 table (default: 0, 1).
+    filter_columns, sequences
+        Filters of the Patient tab; the sequences shown, in order (default: every one of ``cases``).
+    reader, second_reader
+        Reader labels of ``cases``: the mask drawn, and the one compared with it (None: one reader).
     patient_id
         Patient shown first; default the first patient with a second reader's mask.
+
+    :meth:`from_data` opens what :func:`~stsanalysis.viewer.cohort.load_explorer_data` read.
 
     Display the object (last expression of a cell) to open it; ``widget`` is the
     ipywidgets root for embedding in another layout. ``viewers`` and ``windows`` map each
@@ -108,25 +120,33 @@ class CohortExplorer:
         outcome: str = "high_grade",
         filter_columns: Sequence[str] = ("centre", "grade", "scanner"),
         patient_id: str | None = None,
+        class_labels: Mapping[int, str] | None = None,
+        sequences: Sequence[str] | None = None,
+        reader: str = REFERENCE_READER,
+        second_reader: str | None = SECOND_READER,
     ):
-        _check_backend(backend)
+        check_backend(backend)
         require_columns(clinical, ["patient_id", outcome, *filter_columns], what="clinical table")
         require_columns(cases, CASE_COLUMNS, what="cases table")
         self.backend = backend
         self.outcome = outcome
+        self.class_labels = dict(class_labels) if class_labels else None
         self.cases = cases
         self.base_dir = base_dir
-        self.sequences = list(dict.fromkeys(cases["sequence"]))
-        self.table = cohort_feature_table(clinical, features)
+        self.sequences = list(sequences or dict.fromkeys(cases["sequence"]))
+        self.reader, self.second_reader = reader, second_reader
+        self.table = cohort_feature_table(clinical, features, reader)
+        if self.class_labels:
+            self.table[outcome] = outcome_labels(self.table[outcome], self.class_labels, outcome)
         self.filter_columns = list(filter_columns)
         self._volumes: dict[str, tuple] = {}
         self._images: dict[str, dict] = {}
         self._panels: dict[str, widgets.VBox] = {}
         self.viewers: dict[str, widgets.Widget] = {}
         self.windows: dict[str, widgets.FloatRangeSlider] = {}
-        self._icc = reliability_icc(features) if features is not None else None
+        self._icc = reliability_icc(features, reader, second_reader) if features is not None and second_reader else None
 
-        self._make_patient_controls(clinical)
+        self._make_patient_controls()
         self._make_cohort_controls()
         self.widget = self._make_tabs()
         self._connect_controls()
@@ -134,10 +154,29 @@ class CohortExplorer:
         self._apply_filters()
         self.patient_list.value = self._first_patient(patient_id)
 
-    def _make_patient_controls(self, clinical: pd.DataFrame) -> None:
+    @classmethod
+    def from_data(cls, data: ExplorerData, **options) -> CohortExplorer:
+        """The explorer of what :func:`~stsanalysis.viewer.cohort.load_explorer_data` read;
+        ``options`` are ``backend`` and ``patient_id``."""
+        return cls(
+            data.clinical,
+            data.cases,
+            data.base_dir,
+            data.features,
+            outcome=data.outcome,
+            class_labels=data.class_labels,
+            filter_columns=data.filter_columns,
+            sequences=data.sequences,
+            reader=data.reader,
+            second_reader=data.second_reader,
+            **options,
+        )
+
+    def _make_patient_controls(self) -> None:
         """Filters, patient picker and image controls (Patient tab); reader views (Readers tab)."""
         self.filters = {
-            column: widgets.Dropdown(options=[ALL, *filter_options(clinical, column)], description=column) for column in self.filter_columns
+            column: widgets.Dropdown(options=[ALL, *filter_options(self.table, column)], description=column)
+            for column in self.filter_columns
         }
         self.patient_list = widgets.Dropdown(description="Patient")
         self.patient_search = widgets.Combobox(placeholder="type a patient id", ensure_option=True, description="Search")
@@ -152,7 +191,7 @@ class CohortExplorer:
 
     def _make_cohort_controls(self) -> None:
         """Value pickers and figures of the Distribution, Scatter and ROC tabs."""
-        groups = [*self.filter_columns, self.outcome]
+        groups = list(dict.fromkeys([*self.filter_columns, self.outcome]))
         values = [column for column in numeric_columns(self.table) if column not in groups]
         if not values:
             raise InputError("The clinical and features tables have no numeric column to plot besides the filters and outcome.")
@@ -215,7 +254,7 @@ class CohortExplorer:
 
     def _first_patient(self, patient_id: str | None) -> str:
         """``patient_id``, or the first patient with a second reader's mask, or the first patient."""
-        reliability_subset = resegmented_patients(self.cases, SECOND_READER)
+        reliability_subset = resegmented_patients(self.cases, self.second_reader) if self.second_reader else []
         start = patient_id or (reliability_subset[0] if reliability_subset else self.patient_list.options[0])
         if start not in self.patient_list.options:
             raise InputError(f"'patient_id' {start!r} is not in the clinical table.")
@@ -265,19 +304,23 @@ class CohortExplorer:
         for sequence in self.sequences:
             if sequence in self._images:
                 entry = self._images[sequence]
-                mask_path = entry["masks"].get(REFERENCE_READER, next(iter(entry["masks"].values())))
                 self._volumes[sequence] = (
                     read_volume(entry["image"], f"{patient_id} {sequence} image"),
-                    read_volume(mask_path, f"{patient_id} mask"),
+                    read_volume(self._primary_mask(sequence), f"{patient_id} mask"),
                 )
         self._draw_images()
         self._draw_readers(patient_id)
+
+    def _primary_mask(self, sequence: str):
+        """The mask drawn on a sequence: the primary reader's, else the patient's only one."""
+        masks = self._images[sequence]["masks"]
+        return masks.get(self.reader, next(iter(masks.values())))
 
     def _panel(self, sequence: str) -> widgets.VBox:
         """Viewer and window slider of one sequence, made once and reused for every patient:
         each new anywidget (NiiVue, plotly FigureWidget) ships megabytes of JavaScript to the browser."""
         if sequence not in self._panels:
-            viewer = self._new_niivue() if self.backend == "niivue" else go.FigureWidget()
+            viewer = new_niivue() if self.backend == "niivue" else go.FigureWidget()
             window = widgets.FloatRangeSlider(description="Window", readout_format=".0f", continuous_update=False)
             window.observe(lambda change: self._set_window(sequence, change["new"]), names="value")
             self.viewers[sequence], self.windows[sequence] = viewer, window
@@ -289,7 +332,7 @@ class CohortExplorer:
             self._panel(sequence)
             viewer, window = self.viewers[sequence], self.windows[sequence]
             image_path = self._images[sequence]["image"]
-            mask_path = self._images[sequence]["masks"].get(REFERENCE_READER)
+            mask_path = self._primary_mask(sequence)
             default_window = robust_window(volume.array)
             if self.backend == "niivue":
                 from ipyniivue import SliceType
@@ -327,22 +370,6 @@ class CohortExplorer:
             self.slice.max = slice_count(volume.array.shape, self.plane.value) - 1
             self.slice.value = largest_mask_slice(mask.array, self.plane.value)
 
-    @staticmethod
-    def _new_niivue():
-        from ipyniivue import NiiVue
-
-        viewer = NiiVue(
-            height=360,
-            # Patient's left on the screen's right, as radiologists read (and as the plotly viewer draws).
-            is_radiological_convention=True,
-            crosshair_color=(1.0, 0.85, 0.0, 0.6),  # yellow: the mask is red
-            crosshair_width=0.3,
-            crosshair_width_unit="mm",
-            back_color=(0, 0, 0, 1),
-        )
-        viewer.layout.width = "420px"
-        return viewer
-
     def _set_window(self, sequence: str, window) -> None:
         viewer = self.viewers[sequence]
         if self.backend == "niivue":
@@ -375,14 +402,11 @@ class CohortExplorer:
         entry = self._images.get(self.sequences[0], next(iter(self._images.values())))
         masks = entry["masks"]
         icc_summary = self._icc_summary()
-        if SECOND_READER not in masks:
-            self.reader_summary.value = (
-                f"<p>Patient {html.escape(patient_id)} was segmented by reader 1 only; a second reading exists "
-                f"for the reliability subset ({len(resegmented_patients(self.cases, SECOND_READER))} patients).</p>" + icc_summary
-            )
+        if self.second_reader is None or self.second_reader not in masks:
+            self.reader_summary.value = self._one_reading_note(patient_id) + icc_summary
             self.reader_views.layout.display = "none"
             return
-        first, second = masks[REFERENCE_READER], masks[SECOND_READER]
+        first, second = masks[self.reader], masks[self.second_reader]
         agreement = mask_agreement(first, second, hausdorff=True)
         self.reader_summary.value = (
             str(
@@ -405,7 +429,17 @@ class CohortExplorer:
             )
         self.reader_views.layout.display = ""
 
+    def _one_reading_note(self, patient_id: str) -> str:
+        if self.second_reader is None:
+            return f"<p>One reader segmented this study: patient {html.escape(patient_id)} has one mask, with no second reading to compare.</p>"
+        return (
+            f"<p>Patient {html.escape(patient_id)} was segmented by reader 1 only; a second reading exists "
+            f"for the reliability subset ({len(resegmented_patients(self.cases, self.second_reader))} patients).</p>"
+        )
+
     def _icc_summary(self) -> str:
+        if self.second_reader is None:
+            return ""
         if self._icc is None:
             return "<p>Give a features table to see the inter-reader ICC of every feature.</p>"
         summary = (
@@ -431,8 +465,10 @@ class CohortExplorer:
     def _draw_roc(self) -> None:
         score = self.roc_score.value
         data = self.filtered()[[self.outcome, score]].dropna()
+        labels = self.class_labels
+        y = data[self.outcome] if labels is None else (data[self.outcome] == labels[1]).astype(int)
         try:
-            self._roc = roc(data[self.outcome], data[score])
+            self._roc = roc(y, data[score])
         except InputError as error:
             self._roc = None
             self.roc_view.data = []
@@ -453,34 +489,11 @@ class CohortExplorer:
         cutoff = self._roc.at(threshold)
         marker = threshold_marker(cutoff)
         self.roc_view.data[-1].update(x=marker.x, y=marker.y, name=marker.name)
-        metrics = pd.DataFrame(
-            {
-                "measure": ["AUC", "sensitivity", "specificity", "PPV", "NPV", "accuracy"],
-                "value": [
-                    self._roc.auc,
-                    cutoff.sensitivity,
-                    cutoff.specificity,
-                    cutoff.ppv,
-                    cutoff.npv,
-                    cutoff.accuracy,
-                ],
-            }
-        )
-        table = two_by_two(cutoff, positive=f"{self.outcome} = 1", negative=f"{self.outcome} = 0")
+        metrics = classification_metrics(self._roc.auc, cutoff)
+        labels = self.class_labels or {1: f"{self.outcome} = 1", 0: f"{self.outcome} = 0"}
+        table = two_by_two(cutoff, positive=labels[1], negative=labels[0])
         self.roc_metrics.value = (
             f"<p>Test positive when <b>{html.escape(self.roc_score.value)} {html.escape(cutoff.rule)}</b></p>"
             + str(to_html_table(metrics, caption="Classification at this threshold"))
             + str(to_html_table(table, caption="2 x 2 table", index=True))
         )
-
-
-def _check_backend(backend: str) -> None:
-    if backend not in BACKENDS:
-        raise InputError(f"'backend' must be one of {BACKENDS}; got {backend!r}.")
-    if backend == "niivue":
-        try:
-            import ipyniivue  # noqa: F401
-        except ImportError as error:
-            raise InputError(
-                "backend='niivue' needs the ipyniivue package (pip install 'stsanalysis[viewer]'); or use backend='plotly'."
-            ) from error

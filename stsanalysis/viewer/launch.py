@@ -1,4 +1,10 @@
-"""Open the cohort explorer notebook in JupyterLab (the ``stsanalysis explore`` command)."""
+"""Open the cohort explorer notebook in JupyterLab (the ``stsanalysis explore`` command).
+
+``stsanalysis explore --config study.yaml`` hands the study config to the notebook through
+the environment variable :data:`CONFIG_VARIABLE`: JupyterLab's kernels inherit the
+server's environment, and the notebook's ``config_path`` parameter falls back to it
+(:func:`explorer_config`). The notebook itself is not copied or rewritten.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,14 @@ from ..errors import InputError
 from ..report.build import NOTEBOOK_DIR, PROJECT_ROOT
 
 EXPLORER_NOTEBOOK = NOTEBOOK_DIR / "explore_cohort.ipynb"
+#: The study config given to ``stsanalysis explore --config``, as the explorer's kernel sees it.
+CONFIG_VARIABLE = "STSANALYSIS_EXPLORE_CONFIG"
+
+
+def explorer_config(config_path: str = "") -> str:
+    """The study config the explorer notebook opens: its ``config_path`` parameter, else the
+    config given to ``stsanalysis explore --config``, else "" (the demo folder)."""
+    return config_path or os.environ.get(CONFIG_VARIABLE, "")
 
 
 def jupyter_lab_command(
@@ -41,15 +55,24 @@ def launch(
     root_dir: str | os.PathLike = PROJECT_ROOT,
     port: int | None = None,
     open_browser: bool = True,
+    config: str | os.PathLike | None = None,
 ) -> int:
     """Start JupyterLab on the explorer notebook and wait until it is stopped (Ctrl+C).
 
-    Returns JupyterLab's exit code. The notebook reads the demo from
+    Returns JupyterLab's exit code. Without ``config`` the notebook reads the demo from
     ``data/demo/radiomics`` (write it with ``stsanalysis demo``) unless its ``demo_dir``
-    parameter is changed.
+    parameter is changed. With ``config`` (a radiomics, design-B study config) it opens
+    that study; the config and its tables are checked before JupyterLab starts, so a wrong
+    column is an :class:`InputError` here rather than in the notebook.
     """
+    from .cohort import load_study_data
+
     command = jupyter_lab_command(notebook, root_dir, port, open_browser)
-    server = subprocess.Popen(command, cwd=root_dir)
+    environment = {name: value for name, value in os.environ.items() if name != CONFIG_VARIABLE}
+    if config:
+        load_study_data(config)
+        environment[CONFIG_VARIABLE] = str(Path(config).resolve())
+    server = subprocess.Popen(command, cwd=root_dir, env=environment)
     try:
         return server.wait()
     except KeyboardInterrupt:

@@ -37,4 +37,19 @@ out <- list(
   ref_batch_B = run(ref.batch = "B"),
   ref_batch_B_covariate = run(mod = mod, ref.batch = "B")
 )
+
+# Degenerate batches (tests/test_degenerate_data.py).
+rows_of <- function(adjusted) unname(split(t(adjusted), seq_len(ncol(adjusted))))
+# Batch C reduced to its first sample: sva switches to mean.only = TRUE by itself (with a
+# note); stsanalysis refuses unless mean_only=True is asked for, then gives these numbers.
+single <- c(which(batch != "C"), which(batch == "C")[1])
+single_mean_only <- suppressMessages(ComBat(dat = dat[, single], batch = batch[single], mean.only = TRUE))
+stopifnot(isTRUE(all.equal(single_mean_only, suppressMessages(ComBat(dat = dat[, single], batch = batch[single])))))
+out$single_sample_batch_C_mean_only <- list(samples = data$sample[single], adjusted = rows_of(single_mean_only))
+# feature_01 constant (7) within batch A: sva leaves it unadjusted and harmonises the
+# others as without it (stsanalysis adjusts its location in A and all of it in B and C).
+constant_a <- dat
+constant_a[1, batch == "A"] <- 7
+invisible(capture.output(constant_adjusted <- suppressMessages(ComBat(dat = constant_a, batch = batch))))  # sva cat()s its note
+out$constant_feature_01_in_A <- rows_of(constant_adjusted)
 write_json(out, "combat.json", digits = NA, auto_unbox = TRUE)
