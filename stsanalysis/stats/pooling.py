@@ -274,7 +274,8 @@ def _check_same_terms(fits: Sequence[LogisticResult]) -> None:
             )
 
 
-def _check_datasets(datasets) -> list[pd.DataFrame]:
+def check_datasets(datasets) -> list[pd.DataFrame]:
+    """The completed datasets of multiple imputation as a list: at least 2 DataFrames with the same rows."""
     datasets = list(datasets)
     if len(datasets) < 2 or not all(isinstance(frame, pd.DataFrame) for frame in datasets):
         raise InputError(f"'datasets' must hold at least 2 completed DataFrames (one per imputation); got {len(datasets)} item(s).")
@@ -323,7 +324,7 @@ def pooled_logistic(
     1      size_cm     0.466      0.105  94.713  0.030
     """
     conf_level = check_conf_level(conf_level)
-    datasets = _check_datasets(datasets)
+    datasets = check_datasets(datasets)
     fits = [logistic_regression(frame, outcome, predictors, reference_levels, conf_level=conf_level, method=method) for frame in datasets]
     _check_same_terms(fits)
     return _pool_fits(fits, conf_level)

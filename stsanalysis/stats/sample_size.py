@@ -121,7 +121,12 @@ def _n_for_shrinkage(parameters: int, r2: float, shrinkage: float) -> int:
     return math.ceil(parameters / ((shrinkage - 1) * math.log(1 - r2 / shrinkage)))
 
 
-def _max_r2_binary(prevalence: float) -> float:
+def max_r2_binary(prevalence: float) -> float:
+    """The largest Cox-Snell R² a binary model can reach at ``prevalence``: 1 - L0^(2/n) (Riley et al. 2020).
+
+    >>> round(max_r2_binary(0.174), 4)
+    0.6032
+    """
     null_log_likelihood = prevalence * math.log(prevalence) + (1 - prevalence) * math.log(1 - prevalence)
     return 1 - math.exp(2 * null_log_likelihood)
 
@@ -299,7 +304,7 @@ def riley_sample_size(
     margin_of_error = _check_fraction("margin_of_error", margin_of_error)
     prevalence, rate, timepoint, mean_follow_up = _outcome_inputs(outcome, prevalence, rate, timepoint, mean_follow_up)
     if outcome == "binary":
-        max_r2, events_per_patient = _max_r2_binary(prevalence), prevalence
+        max_r2, events_per_patient = max_r2_binary(prevalence), prevalence
     else:
         max_r2, events_per_patient = _max_r2_survival(rate, mean_follow_up), rate * mean_follow_up
     r2 = _anticipated_r2(outcome, r2_cox_snell, c_statistic, prevalence, max_r2, shrinkage)

@@ -17,7 +17,7 @@ from ..errors import InputError
 from ..validation import binary_outcome, require_columns
 from .firth import firth_fit, penalised_lr_statistic
 from .logistic import LogisticResult, _fit_glm, logistic_regression
-from .pooling import PooledLogisticResult, pooled_logistic
+from .pooling import PooledLogisticResult, check_datasets, pooled_logistic
 
 _STATISTICS = ("odds_ratio", "ci_low", "ci_high", "p", "p_variable")
 
@@ -191,9 +191,7 @@ def pooled_univariable_multivariable(
     """
     candidates = list(candidates)
     _check_thresholds(p_enter, p_keep)
-    datasets = list(datasets)
-    if len(datasets) < 2 or not all(isinstance(frame, pd.DataFrame) for frame in datasets):
-        raise InputError(f"'datasets' must hold at least 2 completed DataFrames (one per imputation); got {len(datasets)} item(s).")
+    datasets = check_datasets(datasets)
     for number, frame in enumerate(datasets, start=1):
         require_columns(frame, [outcome, *candidates], f"completed dataset {number}")
 

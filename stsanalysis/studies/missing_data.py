@@ -82,14 +82,12 @@ def handle_missing(
     if strategy not in MISSING_STRATEGIES:
         raise InputError(f"'missing' must be one of {MISSING_STRATEGIES}; got {strategy!r}.")
     table = missing_table(clinical, [*model_variables, *shown_variables], sets)
-    incomplete = [name for name in dict.fromkeys(model_variables) if clinical[name].isna().any()]
-    if strategy == "impute" and incomplete:
+    variables = list(dict.fromkeys(model_variables))
+    if strategy == "impute" and clinical[variables].isna().any(axis=None):
         from ..stats.imputation import multiple_imputation
 
-        datasets = multiple_imputation(
-            clinical, list(dict.fromkeys(model_variables)), fit_rows=(sets == TRAINING).to_numpy(), m=n_imputations, seed=seed
-        )
+        datasets = multiple_imputation(clinical, variables, fit_rows=(sets == TRAINING).to_numpy(), m=n_imputations, seed=seed)
         return clinical, sets, MissingData(strategy, table, {}, tuple(datasets))
-    complete = clinical[list(dict.fromkeys(model_variables))].notna().all(axis=1)
+    complete = clinical[variables].notna().all(axis=1)
     excluded = {name: int((~complete & (sets == name)).sum()) for name in SET_ORDER}
     return clinical[complete], sets[complete], MissingData("complete_case", table, excluded)

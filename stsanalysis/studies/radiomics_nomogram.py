@@ -20,7 +20,7 @@ from ..stats.nomogram import Nomogram
 from ..stats.screening import univariable_multivariable
 from ..stats.tables import table_one
 from ..validation import require_columns
-from .design import Outcome, Split, Survival, check_both_classes
+from .design import Outcome, Split, Survival, capitalised, check_both_classes
 from .missing_data import MissingData, handle_missing
 from .split import SET_ORDER, TRAINING, VALIDATION, set_masks
 
@@ -112,7 +112,7 @@ def validation_sentence(cohort: Cohort) -> str:
     """The kind of validation and its counts: "External validation: ... (training n = 109; validation n = 71)."."""
     counts = cohort.sets.value_counts()
     numbers = "; ".join(f"{name} set n = {int(counts.get(name, 0))}" for name in SET_ORDER)
-    return f"{cohort.split.validation_name[:1].upper()}{cohort.split.validation_name[1:]}: {cohort.split.describe()} ({numbers})."
+    return f"{capitalised(cohort.split.validation_name)}: {cohort.split.describe()} ({numbers})."
 
 
 def candidate_parameters(clinical: pd.DataFrame, candidates: Sequence[str]) -> int:

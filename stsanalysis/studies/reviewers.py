@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
 from ..report.formatting import format_estimate, format_number
 from ..stats.agreement import BlandAltmanResult, bland_altman
 from ..stats.cutpoint import cutpoint_bootstrap
 from ..stats.reclassification import reclassification
-from ..stats.sample_size import RileySampleSize, riley_sample_size
+from ..stats.sample_size import RileySampleSize, max_r2_binary, riley_sample_size
 from .split import TRAINING, set_masks
 
 #: How the reclassification table names each index.
@@ -154,12 +153,6 @@ def bland_altman_table(results: Mapping[str, BlandAltmanResult], digits: int = 3
     )
 
 
-def signature_features(pipeline) -> list[str]:
-    """The features with a non-zero coefficient in a fitted rad-score pipeline."""
-    coefficients = pipeline.named_steps["lasso"].coef_
-    return list(coefficients.index[coefficients != 0])
-
-
 def sample_size(y: pd.Series, sets: pd.Series, parameters: int, *, c_statistic: float | None = None) -> RileySampleSize:
     """Riley et al.'s minimum sample size for a binary model with ``parameters`` candidate parameters.
 
@@ -170,6 +163,5 @@ def sample_size(y: pd.Series, sets: pd.Series, parameters: int, *, c_statistic: 
     prevalence = float(y[(sets == TRAINING).to_numpy()].mean())
     if c_statistic:
         return riley_sample_size("binary", parameters=int(parameters), prevalence=prevalence, c_statistic=c_statistic)
-    log_likelihood = prevalence * np.log(prevalence) + (1 - prevalence) * np.log(1 - prevalence)
-    r2 = CONSERVATIVE_R2_SHARE * (1 - np.exp(2 * log_likelihood))
-    return riley_sample_size("binary", parameters=int(parameters), prevalence=prevalence, r2_cox_snell=float(r2))
+    r2 = CONSERVATIVE_R2_SHARE * max_r2_binary(prevalence)
+    return riley_sample_size("binary", parameters=int(parameters), prevalence=prevalence, r2_cox_snell=r2)
