@@ -29,11 +29,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/stsanalysis demo --output $(DEMO)
 
-# Reports are built JOBS at a time (the design-B extraction itself uses every core).
+# Reports are built JOBS at a time, in processes forked from one that has imported papermill
+# and nbconvert; each config names its output folder (reports/, reports/teaching/).
 report: demo
-	@{ for config in $(CONFIGS); do echo "$$config $(REPORTS)"; done; \
-	   for config in $(TEACHING); do echo "$$config $(REPORTS)/teaching"; done; } \
-	| xargs -P $(JOBS) -L 1 sh -c 'echo "== $$0"; $(BIN)/stsanalysis report --config "$$0" --output "$$1"'
+	$(BIN)/stsanalysis report --jobs $(JOBS) $(addprefix --config ,$(CONFIGS) $(TEACHING))
 
 # ruff lints and checks the formatting first; pytest runs the tests and the docstring examples
 test: $(STAMP)

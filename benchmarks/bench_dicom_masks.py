@@ -25,13 +25,13 @@ from __future__ import annotations
 import argparse
 import logging
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import SimpleITK as sitk
+from timing import best_time
 
 from stsanalysis.data.demo import make_radiomics_demo
 from stsanalysis.data.demo_dicom import write_dicom_series, write_rtstruct, write_seg
@@ -40,15 +40,6 @@ from stsanalysis.radiomics.masks import read_mask
 from stsanalysis.radiomics.params import PYKWALIFY_WARNING, load_params, pyradiomics_params
 
 PARAMS = {"preset": "mri_t1", "imageType": {"Original": {}}, "featureClass": {"firstorder": [], "shape": [], "glcm": []}}
-
-
-def best_time(function, repeats: int):
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def measure(directory: Path, image_path: str, mask_path: str, roi, extractor, repeats: int) -> dict:

@@ -20,11 +20,11 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from timing import best_time
 
 from stsanalysis import stats
 
@@ -45,15 +45,6 @@ def readers(seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     first = pd.DataFrame(truth + rng.normal(size=truth.shape) * noise_sd * 0.5, index=index, columns=columns)
     second = pd.DataFrame(truth + rng.normal(size=truth.shape) * noise_sd * 0.5 + 0.1 * noise_sd, index=index, columns=columns)
     return first, second
-
-
-def best_time(function, repeats: int) -> tuple[float, object]:
-    times, value = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        value = function()
-        times.append(time.perf_counter() - start)
-    return min(times), value
 
 
 def loop_icc(first: pd.DataFrame, second: pd.DataFrame) -> pd.Series:

@@ -4,6 +4,8 @@
     .venv/bin/python benchmarks/bench_report.py --warm-only     # skip the cold runs (design B
                                                                 # extracts 520 cases cold)
     .venv/bin/python benchmarks/bench_report.py --configs biomarker_study
+    .venv/bin/python benchmarks/bench_report.py --all-warm      # what a warm `make report` runs:
+                                                                # every study and lesson, 2 at a time
 
 Each run is the command line a user types (``python -m stsanalysis report --config``, a
 fresh process: kernel start, notebook execution, HTML rendering) on a copy of the config
@@ -16,6 +18,10 @@ parameter (design B: the pyradiomics feature cache) runs
 
 Configs without a cache run twice (first and second run); the difference is then only the
 operating system's file cache.
+
+``--all-warm`` times one ``stsanalysis report --jobs 2`` of every study config and lesson, as a
+warm ``make report`` does (the configs' own caches, which a warm run only reads), three times,
+and prints each run's wall time.
 """
 
 from __future__ import annotations
@@ -108,11 +114,33 @@ def bench_html_table(n_rows: int = 5000) -> float:
     return time.perf_counter() - start
 
 
+def bench_all_warm(repeats: int = 3) -> list[float]:
+    """Wall seconds of ``stsanalysis report --jobs 2`` over every config and lesson, ``repeats`` times."""
+    configs = sorted(CONFIG_DIR.glob("*.yaml")) + sorted((CONFIG_DIR / "teaching").glob("*.yaml"))
+    command = [sys.executable, "-m", "stsanalysis", "report", "--jobs", "2"]
+    for config in configs:
+        command += ["--config", str(config)]
+    seconds = []
+    with tempfile.TemporaryDirectory(prefix="bench-report-") as scratch:
+        for _ in range(repeats):
+            start = time.perf_counter()
+            result = subprocess.run([*command, "--output", scratch], capture_output=True, text=True)
+            seconds.append(time.perf_counter() - start)
+            if result.returncode != 0:
+                raise SystemExit(f"the reports failed ({result.returncode}):\n{result.stderr}")
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="*", help="config names (default: every notebooks/configs/*.yaml)")
     parser.add_argument("--warm-only", action="store_true", help="skip the cold runs")
+    parser.add_argument("--all-warm", action="store_true", help="time every study and lesson together, 2 at a time")
     args = parser.parse_args()
+    if args.all_warm:
+        print(f"load average (1 min) at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+        print("all reports and lessons, --jobs 2, warm:", ", ".join(f"{s:.1f} s" for s in bench_all_warm()))
+        return
     configs = [CONFIG_DIR / f"{name}.yaml" for name in args.configs] if args.configs else sorted(CONFIG_DIR.glob("*.yaml"))
 
     print(f"load average (1 min) at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")

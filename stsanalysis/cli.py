@@ -35,35 +35,52 @@ def _command_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _command_report(args: argparse.Namespace) -> int:
-    from .report.build import build_report, resolve_notebook
-    from .report.config import StudyConfig, check_parameters, load_config
+def _config_from_notebook(args: argparse.Namespace):
+    """A study config made of ``--notebook`` with ``--parameters`` and ``--set`` values."""
+    from .report.build import resolve_notebook
+    from .report.config import StudyConfig, check_parameters, route_endpoint
 
-    if args.config:
-        config = load_config(args.config)
-    else:
-        notebook = resolve_notebook(args.notebook)
-        parameters = {}
-        if args.parameters:
-            parameters_file = Path(args.parameters)
-            if not parameters_file.is_file():
-                raise InputError(f"Parameters file '{parameters_file}' does not exist.")
-            loaded = yaml.safe_load(parameters_file.read_text(encoding="utf-8")) or {}
-            if not isinstance(loaded, dict):
-                raise InputError(f"Parameters file '{parameters_file}' must hold a mapping NAME: VALUE.")
-            parameters.update(loaded)
-        parameters.update(dict(_parse_parameter(text) for text in args.set or []))
-        check_parameters(parameters, notebook, f"Notebook '{notebook.name}'")
-        config = StudyConfig(notebook=notebook, name=args.name or notebook.stem, parameters=parameters)
-    path = build_report(
-        config.notebook,
-        config.parameters,
-        output_dir=args.output or config.output,
-        name=args.name or config.name,
-        title=config.title,
-    )
-    print(f"report written: {path}")
-    return 0
+    notebook = resolve_notebook(args.notebook)
+    parameters = {}
+    if args.parameters:
+        parameters_file = Path(args.parameters)
+        if not parameters_file.is_file():
+            raise InputError(f"Parameters file '{parameters_file}' does not exist.")
+        loaded = yaml.safe_load(parameters_file.read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise InputError(f"Parameters file '{parameters_file}' must hold a mapping NAME: VALUE.")
+        parameters.update(loaded)
+    parameters.update(dict(_parse_parameter(text) for text in args.set or []))
+    notebook = route_endpoint(notebook, parameters, f"Notebook '{notebook.name}'")
+    check_parameters(parameters, notebook, f"Notebook '{notebook.name}'")
+    return StudyConfig(notebook=notebook, name=args.name or notebook.stem, parameters=parameters)
+
+
+def _command_report(args: argparse.Namespace) -> int:
+    from .report.build import build_reports
+    from .report.config import load_config
+
+    if args.name and args.config and len(args.config) > 1:
+        raise InputError("--name names one report; with several --config files each report takes its config's name.")
+    configs = [load_config(path) for path in args.config] if args.config else [_config_from_notebook(args)]
+    builds = [
+        {
+            "notebook": config.notebook,
+            "parameters": config.parameters,
+            "output_dir": args.output or config.output,
+            "name": args.name or config.name,
+            "title": config.title,
+        }
+        for config in configs
+    ]
+    status = 0
+    for name, result in build_reports(builds, jobs=args.jobs):
+        if isinstance(result, Exception):
+            print(f"error: {f'{name}: ' if len(builds) > 1 else ''}{result}", file=sys.stderr)
+            status = max(status, 2 if isinstance(result, InputError) else 1)
+        else:
+            print(f"report written: {result}")
+    return status
 
 
 def _command_extract(args: argparse.Namespace) -> int:
@@ -115,12 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="execute a study notebook and write its HTML report")
     source = report.add_mutually_exclusive_group(required=True)
-    source.add_argument("--config", help="study.yaml naming the notebook and its parameters")
+    source.add_argument("--config", action="append", help="study.yaml naming the notebook and its parameters (repeatable: several reports)")
     source.add_argument("--notebook", help="a notebook name (e.g. biomarker_study) or path")
     report.add_argument("--parameters", help="with --notebook: a YAML file of NAME: VALUE parameters")
     report.add_argument("-p", "--set", action="append", metavar="NAME=VALUE", help="set one parameter (repeatable)")
     report.add_argument("--output", help="output folder (default: the config's, else reports/)")
     report.add_argument("--name", help="report file name without .html")
+    report.add_argument("--jobs", type=int, default=1, help="reports built at a time with several --config (default: 1)")
 
     extract = commands.add_parser("extract", help="extract (and cache) the radiomic features of a study config, without a report")
     extract.add_argument("--config", required=True, help="a radiomics study config (cases_path, sequences, cache_dir)")

@@ -158,3 +158,26 @@ def numeric_frame(frame: pd.DataFrame, name: str = "data") -> pd.DataFrame:
     if np.isinf(converted.to_numpy()).any():
         raise InputError(f"'{name}' contains infinite values; replace them before the analysis.")
     return converted
+
+
+def finite_feature_frame(X, name: str = "X") -> pd.DataFrame:
+    """``X`` (a table or a 2-D array, whose columns are named x0, x1, ...) as a float DataFrame
+    with no missing or infinite value.
+
+    For the radiomics transformers (ComBat, the feature filters): a column with a missing,
+    non-numeric or infinite value is refused by name, with what to do.
+    """
+    if not isinstance(X, pd.DataFrame):
+        array = np.asarray(X, dtype=float)
+        if array.ndim != 2 or array.shape[1] == 0:
+            raise InputError(f"'{name}' must be a 2-D table with at least one feature; got shape {array.shape}.")
+        X = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])  # scikit-learn's names
+    frame = X
+    values = numeric_frame(frame, name)
+    missing = values.isna().any()
+    if missing.any():
+        raise InputError(
+            f"'{name}' must hold numbers without missing values; columns {list(frame.columns[missing.to_numpy()][:5])} "
+            "have missing values (impute or drop them first)."
+        )
+    return values

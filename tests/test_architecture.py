@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import pkgutil
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,14 @@ def test_figure_modules_take_results_and_call_no_statistics(path):
                 )
     name = module_name(path)
     assert "stsanalysis.stats" not in imported_modules(name, path), f"{path.name} imports the statistics package"
+
+
+@pytest.mark.parametrize("package", ["stsanalysis.stats", "stsanalysis.plotting", "stsanalysis.teaching", "stsanalysis.radiomics"])
+def test_lazy_package_names_are_the_sub_modules_objects(package):
+    """Every name a package exports on first use is its sub-module's object, also once every sub-module is imported."""
+    module = importlib.import_module(package)
+    for info in pkgutil.iter_modules(module.__path__):
+        importlib.import_module(f"{package}.{info.name}")
+    for name, sub_module in module._EXPORTS.items():
+        assert getattr(module, name) is getattr(importlib.import_module(f"{package}.{sub_module}"), name), name
+    assert set(module.__all__) <= set(dir(module))

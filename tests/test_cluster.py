@@ -80,7 +80,7 @@ def test_worker_pool_keeps_the_same_processes_across_calls():
         second = set(execute(process_id, range(8), 2))
         assert set(execute(process_id, range(2), 1)) == {os.getpid()}  # another target: its own backend
     assert os.getpid() not in first
-    assert first | second == first and len(first) <= 2  # no new worker for the second call
+    assert len(first | second) <= 2  # one pool of at most 2 workers served both calls (it grows on demand)
     assert not set(execute(process_id, range(8), 2)) & first  # closed with the block; a call alone starts its own
 
 

@@ -242,3 +242,24 @@ def test_bad_input_is_refused(data):
         LassoRadScore(lambda_rule="best").fit(X, y)
     with pytest.raises(InputError, match=r"feature columns of .X. differ"):
         LassoRadScore(cv=3, lambdas=[0.1, 0.05], random_state=0).fit(X, y).transform(X[X.columns[::-1]])
+
+
+def test_cross_validated_deviance_is_kept_in_the_cache_and_read_back_exactly(tmp_path, monkeypatch):
+    """A second fit on the same data, folds and lambdas reads cvm/cvsd from cache_dir: same numbers, no refit."""
+    from stsanalysis.stats.radscore import _CrossValidatedLasso
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.normal(size=(60, 5)), columns=[f"f{i}" for i in range(5)])
+    y = (X["f0"] - X["f1"] + rng.normal(0, 0.7, 60) > 0).astype(int)
+    first = LassoRadScore(cv=5, random_state=2, cache_dir=tmp_path).fit(X, y)
+    assert len(list((tmp_path / "lasso_cv").glob("*.csv"))) == 1
+
+    def refit(*args, **kwargs):
+        raise AssertionError("the cross-validation ran again")
+
+    monkeypatch.setattr(_CrossValidatedLasso, "_cross_validated_deviance", refit)
+    second = LassoRadScore(cv=5, random_state=2, cache_dir=tmp_path).fit(X, y)
+    pd.testing.assert_frame_equal(first.cv_results_, second.cv_results_, check_exact=True)
+    assert second.lambda_ == first.lambda_
+    with pytest.raises(AssertionError, match="ran again"):  # other folds: another key
+        LassoRadScore(cv=5, random_state=3, cache_dir=tmp_path).fit(X, y)

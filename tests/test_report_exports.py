@@ -171,6 +171,7 @@ def test_document_has_three_line_tables_with_captions_and_footnotes(report):
     assert [cell.text for cell in table_1.rows[1].cells] == ["ADCmean", "0.969", "< 0.001", "32", "37.5 %", "yes"]
     assert [cell.text for cell in table_1.rows[3].cells][:2] == ["Cho/Cr", "—"]
     assert [cell.text for cell in document.tables[2].rows[2].cells] == ["sd", "0.0001"]
+    assert {paragraph.style.name for table in document.tables for cell in table._cells for paragraph in cell.paragraphs} == {"Table cell"}
     borders = table_1._tbl.tblPr.find(qn("w:tblBorders"))
     lines = {child.tag.split("}")[1]: child.get(qn("w:val")) for child in borders}
     assert lines == {"top": "single", "bottom": "single", "left": "nil", "right": "nil", "insideH": "nil", "insideV": "nil"}

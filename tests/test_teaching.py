@@ -533,3 +533,113 @@ def test_icc_and_pca_figures(scanner_data):
     pca = pca_figure({"before": scores}, groups=scanner_data.patients["scanner"], symbols=scanner_data.patients["set"])
     assert len(pca.data) == 6  # 3 scanners x 2 sets
     assert sum(len(trace.x) for trace in pca.data) == 150
+
+
+# ----------------------------------------------------------------------------- beyond the C-index
+
+
+@pytest.fixture(scope="module")
+def survival_cohort():
+    from stsanalysis.teaching.survival_models import time_varying_cohort
+
+    return time_varying_cohort(n=400, seed=20240601)
+
+
+@pytest.fixture(scope="module")
+def survival_models(survival_cohort):
+    from stsanalysis.teaching.survival_models import fit_risk_models
+
+    return fit_risk_models(survival_cohort, hazard_factor=0.5)
+
+
+def test_piecewise_exponential_event_times_invert_the_cumulative_hazard():
+    from stsanalysis.teaching.survival_models import _event_times
+
+    # hazard 0.1 e^{x1} before year 2, 0.1 e^{x2} after; H(T) must equal the exponential draw
+    draws = {"early_marker": np.array([0.0, np.log(2.0)]), "late_marker": np.array([np.log(3.0), 0.0]), "exponential": np.array([0.1, 0.5])}
+    times = _event_times(draws, baseline_hazard=0.1, switch_time=2.0, early_effect=1.0, late_effect=1.0)
+    assert times[0] == pytest.approx(1.0)  # 0.1 x 1 x T = 0.1, before the switch
+    assert times[1] == pytest.approx(2.0 + (0.5 - 0.2 * 2.0) / 0.1)  # 0.4 used up by year 2, then rate 0.1
+
+
+def test_the_markers_share_harrells_c_but_not_the_auc_over_time(survival_cohort, survival_models):
+    from stsanalysis.teaching.survival_models import EARLY_MODEL, LATE_MODEL, OPTIMISTIC_MODEL, concordance_table, time_dependent_aucs
+
+    data = survival_cohort.data
+    assert list(data.columns) == ["time", "event", "early_marker", "late_marker"] and len(data) == 400
+    assert data["time"].min() > 0 and (data["time"] <= 10).all()
+    c_early = stats.concordance_index(data["time"], data["event"], data["early_marker"]).c
+    c_late = stats.concordance_index(data["time"], data["event"], data["late_marker"]).c
+    assert abs(c_early - c_late) < 0.001  # the late effect was tuned for this
+    assert 0.5 < survival_cohort.late_effect < 5
+
+    table = concordance_table(survival_models, tau=5.0).set_index("model")
+    assert table.loc[EARLY_MODEL, "harrell_c"] == pytest.approx(c_early, abs=1e-12)  # Cox lp ranks as the marker
+    assert table.loc[LATE_MODEL, "harrell_c"] == pytest.approx(c_late, abs=1e-12)
+    assert table.loc[OPTIMISTIC_MODEL].tolist() == table.loc[EARLY_MODEL].tolist()  # same ranking, same C
+    uno = stats.uno_concordance(data["time"], data["event"], data["late_marker"], tau=5.0)
+    assert table.loc[LATE_MODEL, "uno_c"] == pytest.approx(uno.c, abs=1e-12)
+
+    aucs = {name: result.table.set_index("time")["auc"] for name, result in time_dependent_aucs(survival_models, [1.0, 2.0, 5.0]).items()}
+    assert aucs[EARLY_MODEL][2.0] - aucs[LATE_MODEL][2.0] > 0.2  # early events: only the early marker sees them
+    assert aucs[LATE_MODEL][5.0] - aucs[EARLY_MODEL][5.0] > 0.1
+    assert aucs[LATE_MODEL][1.0] == pytest.approx(0.5, abs=0.1)
+    assert aucs[OPTIMISTIC_MODEL].tolist() == aucs[EARLY_MODEL].tolist()
+
+
+def test_the_optimistic_model_is_miscalibrated_with_the_same_ranking(survival_models):
+    from stsanalysis.teaching.survival_models import EARLY_MODEL, LATE_MODEL, OPTIMISTIC_MODEL, accuracy_at, survival_calibrations
+
+    survival = survival_models.predict_survival([2.0, 5.0])
+    np.testing.assert_allclose(survival[OPTIMISTIC_MODEL].to_numpy(), survival[EARLY_MODEL].to_numpy() ** 0.5, rtol=1e-12)
+    risks = survival_models.event_risks(2.0)
+    np.testing.assert_allclose(risks[LATE_MODEL].to_numpy(), 1 - survival[LATE_MODEL][2.0].to_numpy(), rtol=1e-12)
+
+    calibrations = survival_calibrations(survival_models, [2.0, 5.0])
+    table = accuracy_at(survival_models, [2.0, 5.0], calibrations).set_index(["time", "model"])
+    assert table.index.tolist() == [(t, name) for t in (2.0, 5.0) for name in (EARLY_MODEL, LATE_MODEL, OPTIMISTIC_MODEL)]
+    for t in (2.0, 5.0):
+        early, optimistic = table.loc[(t, EARLY_MODEL)], table.loc[(t, OPTIMISTIC_MODEL)]
+        assert optimistic["ici"] > early["ici"] + 0.05
+        assert optimistic["mean_predicted"] - optimistic["observed"] > 0.08  # survival too high
+        assert abs(early["mean_predicted"] - early["observed"]) < 0.03
+        assert optimistic["brier"] > early["brier"] and optimistic["auc"] == early["auc"]
+    assert table.loc[(2.0, LATE_MODEL), "ipa"] < 0 < table.loc[(2.0, EARLY_MODEL), "ipa"]  # worse than no model at 2 years
+    assert table.loc[(5.0, LATE_MODEL), "brier"] < table.loc[(5.0, EARLY_MODEL), "brier"]
+
+
+def test_accuracy_at_reports_the_package_statistics(survival_cohort, survival_models):
+    from stsanalysis.teaching.survival_models import LATE_MODEL, accuracy_at, survival_calibrations
+
+    data = survival_cohort.data
+    calibrations = survival_calibrations(survival_models, [3.0])
+    row = accuracy_at(survival_models, [3.0], calibrations).set_index("model").loc[LATE_MODEL]
+    predicted = survival_models.predict_survival([3.0])[LATE_MODEL]
+    score = survival_models.risk_scores()[LATE_MODEL]
+    assert row["auc"] == stats.time_dependent_auc(data["time"], data["event"], score, [3.0]).table["auc"].item()
+    brier = stats.brier_score(data["time"], data["event"], predicted, [3.0]).table.set_index("model")
+    assert row["brier"] == brier.loc["model", "brier"] and row["ipa"] == brier.loc["model", "ipa"]
+    assert row["ici"] == stats.survival_calibration(data["time"], data["event"], predicted[3.0], 3.0).ici
+    assert row["observed"] == stats.kaplan_meier(data["time"], data["event"]).survival_at([3.0])["survival"].item()
+    assert row["mean_predicted"] == pytest.approx(predicted[3.0].mean())
+    with pytest.raises(InputError, match="no calibration of model"):
+        accuracy_at(survival_models, [3.0], {})
+
+
+def test_marker_halves_and_the_simulation_refuse_bad_input(survival_cohort):
+    from stsanalysis.teaching.survival_models import fit_risk_models, marker_halves, time_varying_cohort
+
+    halves = marker_halves(survival_cohort.data, "early_marker")
+    assert halves.value_counts().to_dict() == {"high early marker": 200, "low early marker": 200}
+    with pytest.raises(InputError, match="no column 'grade'"):
+        marker_halves(survival_cohort.data, "grade")
+    with pytest.raises(InputError, match="at least 50"):
+        time_varying_cohort(n=10)
+    with pytest.raises(InputError, match="follow_up"):
+        time_varying_cohort(follow_up=(1.0, 10.0))
+    with pytest.raises(InputError, match="must be positive"):
+        time_varying_cohort(early_effect=0.0)
+    with pytest.raises(InputError, match="hazard_factor"):
+        fit_risk_models(survival_cohort, hazard_factor=0.0)
+    with pytest.raises(InputError, match="TimeVaryingCohort"):
+        fit_risk_models(survival_cohort.data)

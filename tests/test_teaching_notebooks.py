@@ -86,6 +86,26 @@ def harmonisation_numbers(parameters, demo_dir, tmp_path):
     return [cell(value, 3) for value in summary["median_scanner_share"]]
 
 
+def c_index_numbers(parameters, demo_dir, tmp_path):
+    from stsanalysis.teaching.survival_models import (
+        accuracy_at,
+        concordance_table,
+        fit_risk_models,
+        survival_calibrations,
+        time_varying_cohort,
+    )
+
+    models = fit_risk_models(time_varying_cohort(parameters["n_patients"], seed=SEED))
+    harrell = concordance_table(models, tau=5.0)["harrell_c"]
+    assert harrell.max() - harrell.min() < 0.01  # the lesson's premise holds for these parameters
+    accuracy = accuracy_at(models, [2.0, 5.0], survival_calibrations(models, [2.0, 5.0]))
+    return (
+        [cell(value, 3) for value in harrell]
+        + [cell(value, 3) for value in accuracy["auc"]]
+        + [cell(value, 3) for value in accuracy["ici"]]
+    )
+
+
 LESSONS = {
     "01_texture_features": (
         {"size": 16, "block": 4},
@@ -161,6 +181,20 @@ LESSONS = {
             "Provenance",
         ],
         harmonisation_numbers,
+    ),
+    "07_beyond_c_index": (
+        {"n_patients": 200},
+        [
+            "A cohort with an early and a late marker",
+            "Three models, one C-index",
+            "Discrimination over time: AUC(t)",
+            "Calibration at t",
+            "Accuracy at t: the Brier score",
+            "Decision curves at t",
+            "Take-home message",
+            "Provenance",
+        ],
+        c_index_numbers,
     ),
 }
 

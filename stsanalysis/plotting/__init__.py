@@ -1,12 +1,30 @@
-"""Plotly figures, one module per figure family; computation lives in ``stsanalysis.stats``."""
+"""Plotly figures, one module per figure family; computation lives in ``stsanalysis.stats``.
 
-from .agreement import bland_altman_figure
-from .calibration import calibration_figure
-from .dca import decision_curve_figure
-from .forest import forest_figure
-from .images import slice_viewer_figure
-from .nomogram import nomogram_figure
-from .roc import roc_figure
-from .segmentation import segmentation_agreement_figure
-from .survival import km_figure
-from .texture import feature_comparison_figure, feature_icc_figure, pca_figure, phantom_figure
+Names are imported on first use (PEP 562): drawing a ROC curve does not import SimpleITK
+for the image viewer.
+"""
+
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "bland_altman_figure": "agreement",
+    "calibration_figure": "calibration",
+    "decision_curve_figure": "dca",
+    "forest_figure": "forest",
+    "hazard_ratio_figure": "forest",
+    "slice_viewer_figure": "images",
+    "nomogram_figure": "nomogram",
+    "roc_figure": "roc",
+    "segmentation_agreement_figure": "segmentation",
+    "km_figure": "survival",
+    "survival_calibration_figure": "survival_calibration",
+    "time_auc_figure": "time_auc",
+    "feature_comparison_figure": "texture",
+    "feature_icc_figure": "texture",
+    "pca_figure": "texture",
+    "phantom_figure": "texture",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

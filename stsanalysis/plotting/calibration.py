@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 from ..errors import InputError
 from ..report.formatting import format_number, format_p
 from ..stats.calibration import CalibrationSummary
-from .style import colour, translucent
+from .style import colour, diagonal, translucent
 
 __all__ = ["calibration_figure"]
 
@@ -74,17 +74,7 @@ def calibration_figure(summary: CalibrationSummary, *, name: str = "Model", titl
 def _calibration_traces(summary: CalibrationSummary, name: str) -> list[go.Scatter]:
     """The top panel: ideal line, bootstrap band (when computed), lowess curve, grouped observed proportions."""
     loess, grouped, line_colour = summary.curve, summary.grouped, colour(0)
-    traces = [
-        go.Scatter(
-            x=[0, 1],
-            y=[0, 1],
-            mode="lines",
-            line={"color": "grey", "dash": "dash", "width": 1},
-            name="Ideal",
-            hoverinfo="skip",
-            meta={"role": "ideal"},
-        )
-    ]
+    traces = [diagonal("Ideal", "ideal")]
     if summary.n_boot > 0:
         band = loess.dropna(subset=["ci_low", "ci_high"])
         traces.append(

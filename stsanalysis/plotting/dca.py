@@ -1,6 +1,8 @@
 """Decision-curve figure: net benefit against threshold probability.
 
-Numbers come from :func:`stsanalysis.stats.decision_curve`; this module only draws them.
+Numbers come from :func:`stsanalysis.stats.decision_curve` (binary outcome) or
+:func:`stsanalysis.stats.survival_decision_curve` (event by time t; same table); this module
+only draws them.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ def decision_curve_figure(table: pd.DataFrame, *, title: str | None = None) -> g
     Bootstrap bands are drawn when ``table`` has ``ci_low``/``ci_high``. The y axis runs
     from a little below 0 to a little above the prevalence (the net benefit of treat-all
     at threshold 0, the largest any strategy can reach), so that treat-all's steep fall
-    at high thresholds does not squash the curves that matter.
+    at high thresholds does not squash the curves that matter. A survival decision curve's
+    table (``attrs["time"]`` set) draws the same way, its prevalence being the event
+    probability by t, and the y axis says at which time the net benefit is.
     """
     require_columns(table, ["model", "threshold", "net_benefit"], "the decision-curve table")
     if table.empty:
@@ -79,5 +83,7 @@ def decision_curve_figure(table: pd.DataFrame, *, title: str | None = None) -> g
         legend={"x": 0.98, "y": 0.98, "xanchor": "right", "yanchor": "top"},
     )
     figure.update_xaxes(title="Threshold probability", range=[0, float(table["threshold"].max())])
-    figure.update_yaxes(title="Net benefit", range=[-margin, prevalence + margin])
+    horizon = table.attrs.get("time")
+    y_title = "Net benefit" if horizon is None else f"Net benefit at t = {horizon:g}"
+    figure.update_yaxes(title=y_title, range=[-margin, prevalence + margin])
     return figure

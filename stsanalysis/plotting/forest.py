@@ -13,9 +13,9 @@ import plotly.graph_objects as go
 from ..errors import InputError
 from ..report.formatting import format_estimate, format_p
 from ..stats.logistic import INTERCEPT, LogisticResult
-from .style import colour
+from .style import REFERENCE_LINE, colour
 
-__all__ = ["forest_figure"]
+__all__ = ["forest_figure", "hazard_ratio_figure"]
 
 _ESTIMATE_COLUMNS = ("odds_ratio", "ci_low", "ci_high", "p")
 
@@ -83,7 +83,7 @@ def forest_figure(source, *, title: str | None = None) -> go.Figure:
                 hovertemplate="%{customdata[0]}<br>OR %{customdata[1]}<br>p %{customdata[2]}<extra>" + label + "</extra>",
             )
         )
-    figure.add_vline(x=1, line={"color": "grey", "dash": "dash", "width": 1})
+    figure.add_vline(x=1, line=REFERENCE_LINE)
     figure.update_layout(
         title=title,
         template="simple_white",
@@ -94,4 +94,20 @@ def forest_figure(source, *, title: str | None = None) -> go.Figure:
     )
     figure.update_xaxes(type="log", title="Odds ratio (95 % CI, log scale)")
     figure.update_yaxes(tickvals=list(position.values()), ticktext=terms, range=[-len(terms) + 0.5, 0.5])
+    return figure
+
+
+def hazard_ratio_figure(screen: pd.DataFrame, *, title: str | None = None) -> go.Figure:
+    """Hazard ratios (95 % CI, log scale) of a Cox screen, univariable and multivariable side
+    by side: :func:`forest_figure` of the table of
+    :func:`stsanalysis.studies.survival_model.cox_screen` (columns ``univariable_hazard_ratio``,
+    ``multivariable_hazard_ratio``, ...), its axis and hover texts naming hazard ratios."""
+    required = ["term", "is_reference", "univariable_hazard_ratio", "multivariable_hazard_ratio"]
+    missing = [column for column in required if column not in screen.columns]
+    if missing:
+        raise InputError(f"The Cox screen table lacks column(s) {missing}.")
+    as_odds = screen.rename(columns=lambda column: column.replace("hazard_ratio", "odds_ratio"))
+    figure = forest_figure(as_odds, title=title)
+    figure.for_each_trace(lambda trace: trace.update(hovertemplate=trace.hovertemplate.replace("<br>OR ", "<br>HR ")))
+    figure.update_xaxes(title="Hazard ratio (95 % CI, log scale)")
     return figure

@@ -9,11 +9,12 @@ from sklearn.utils.validation import check_is_fitted
 from .style import colour, translucent
 
 
-def lasso_cv_figure(model, title: str | None = None) -> go.Figure:
-    """Mean cross-validated binomial deviance ± 1 SE against log(λ), as ``plot(cv.glmnet)``.
+def lasso_cv_figure(model, title: str | None = None, deviance: str = "Binomial deviance") -> go.Figure:
+    """Mean cross-validated deviance ± 1 SE against log(λ), as ``plot(cv.glmnet)``.
 
     Dashed lines mark λ_min and λ_1se; the top axis labels give the number of non-zero
-    coefficients.
+    coefficients. ``deviance`` names the y axis: "Binomial deviance" (LASSO logistic) or
+    "Partial-likelihood deviance" (LASSO-Cox).
     """
     check_is_fitted(model, "cv_results_")
     results = model.cv_results_
@@ -52,7 +53,7 @@ def lasso_cv_figure(model, title: str | None = None) -> go.Figure:
     figure.update_layout(
         title=title,
         xaxis_title="log(λ)",
-        yaxis_title="Binomial deviance (cross-validated)",
+        yaxis_title=f"{deviance} (cross-validated)",
         template="plotly_white",
         height=420,
     )
@@ -66,7 +67,7 @@ def lasso_path_figure(model, title: str | None = None, max_features: int = 30) -
     path are drawn; the chosen λ is marked.
     """
     check_is_fitted(model, "path_")
-    path = model.path_.drop(columns="intercept")
+    path = model.path_.drop(columns="intercept", errors="ignore")  # a Cox model has no intercept
     largest = path.abs().max().sort_values(ascending=False).index[:max_features]
     log_lambda = np.log(path.index.to_numpy())
     figure = go.Figure()

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from ..errors import InputError
 from ..report.formatting import format_interval, format_number
 from ..stats.roc import RocResult
-from .style import colour, translucent
+from .style import colour, diagonal, translucent
 
 
 def _legend_label(name: str, result: RocResult) -> str:
@@ -87,18 +87,7 @@ def roc_figure(
                     meta={"model": name, "role": "youden", "rule": cutoff.rule},
                 )
             )
-    figure.add_trace(
-        go.Scatter(
-            x=[0, 1],
-            y=[0, 1],
-            mode="lines",
-            line={"color": "grey", "dash": "dash", "width": 1},
-            hoverinfo="skip",
-            showlegend=False,
-            name="no discrimination",
-            meta={"role": "reference"},
-        )
-    )
+    figure.add_trace(diagonal("no discrimination", "reference", showlegend=False))
     figure.update_layout(
         title=title,
         width=620,

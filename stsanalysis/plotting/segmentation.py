@@ -14,7 +14,7 @@ from ..errors import InputError
 from ..radiomics.segmentation import AGREEMENT_HEADERS
 from ..report.formatting import format_number
 from ..validation import require_columns
-from .style import colour
+from .style import colour, diagonal
 
 __all__ = ["segmentation_agreement_figure"]
 
@@ -56,15 +56,7 @@ def _volume_panel(figure: go.Figure, table: pd.DataFrame, names: tuple[str, str]
     volumes = table[["volume_a_ml", "volume_b_ml"]].astype(float)
     high = float(volumes.max().max()) * 1.05 if volumes.notna().any().any() else 1.0
     figure.add_trace(
-        go.Scatter(
-            x=[0, high],
-            y=[0, high],
-            mode="lines",
-            line={"color": "grey", "dash": "dash", "width": 1},
-            name="Identical volumes",
-            hoverinfo="skip",
-            meta={"role": "identity"},
-        ),
+        diagonal("Identical volumes", "identity", high),
         row=1,
         col=col,
     )

@@ -10,7 +10,7 @@ Names are imported on first use (PEP 562), so that extraction worker processes, 
 import :mod:`stsanalysis.radiomics.extraction`, do not pay for scikit-learn.
 """
 
-from importlib import import_module
+from .._lazy import lazy_exports
 
 _EXPORTS = {
     "CaseError": "images",
@@ -38,14 +38,11 @@ _EXPORTS = {
     "MRMRSelector": "selection",
     "ReliabilityFilter": "selection",
     "make_radiomics_pipeline": "pipeline",
+    "make_survival_pipeline": "pipeline",
     "signature_features": "pipeline",
     "LassoRadScore": "signature",
 }
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'stsanalysis.radiomics' has no attribute {name!r}")
-    return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -48,6 +48,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..errors import InputError
+from ..validation import finite_feature_frame
 
 # sva::it.sol's convergence criterion
 _CONVERGENCE = 1e-4
@@ -111,7 +112,7 @@ class ComBat(TransformerMixin, BaseEstimator):
         passes ``y`` there). ``covariates``: numeric DataFrame/array of effects to protect
         (e.g. the outcome coded 0/1), one row per sample; encode categories as 0/1 columns.
         """
-        frame = self._as_frame(X)
+        frame = finite_feature_frame(X)
         labels = self._batch_of(frame, batch)
         design_covariates = self._covariate_matrix(covariates, frame, fitting=True)
         self.batches_ = np.array(sorted(pd.unique(labels)), dtype=object)
@@ -132,7 +133,7 @@ class ComBat(TransformerMixin, BaseEstimator):
         naming it); covariates are required when ``fit`` had them.
         """
         check_is_fitted(self, "gamma_star_")
-        frame = self._as_frame(X)
+        frame = finite_feature_frame(X)
         if list(frame.columns) != list(self.feature_names_in_):
             raise InputError(
                 f"X must have the {self.n_features_in_} feature columns ComBat was fitted on, "
@@ -322,24 +323,6 @@ class ComBat(TransformerMixin, BaseEstimator):
         return gamma, self.delta_star_.to_numpy()[rows]
 
     # ------------------------------------------------------------------ input handling
-
-    @staticmethod
-    def _as_frame(X) -> pd.DataFrame:
-        if isinstance(X, pd.DataFrame):
-            frame = X
-        else:
-            array = np.asarray(X, dtype=float)
-            if array.ndim != 2:
-                raise InputError(f"X must be 2-D (samples x features); got shape {array.shape}.")
-            frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
-        numeric = frame.apply(pd.to_numeric, errors="coerce")
-        bad = numeric.isna().any() | ~np.isfinite(numeric.to_numpy(dtype=float)).all(axis=0)
-        if bad.any():
-            raise InputError(
-                f"ComBat needs finite numeric features without missing values; columns "
-                f"{list(frame.columns[bad.to_numpy()][:5])} are not (impute or drop them first)."
-            )
-        return numeric
 
     def _batch_of(self, frame: pd.DataFrame, batch) -> np.ndarray:
         if self.batch_labels is not None:

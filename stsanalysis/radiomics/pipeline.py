@@ -1,6 +1,8 @@
 """The leakage-free radiomics signature: z-score -> ComBat -> mRMR -> LASSO rad-score.
 
-:func:`make_radiomics_pipeline` returns a scikit-learn Pipeline. ``fit`` on the training
+:func:`make_radiomics_pipeline` returns a scikit-learn Pipeline (LASSO logistic regression of
+a binary outcome); :func:`make_survival_pipeline` the same steps ending in LASSO-Cox
+regression of a survival outcome. ``fit`` on the training
 centre estimates everything (scaling, batch effects, selected features, LASSO lambda and
 coefficients) from the training patients only; ``predict_proba``/``decision_function`` on
 the external centre only applies those estimates, patient by patient. The whole Pipeline
@@ -41,9 +43,10 @@ def make_radiomics_pipeline(
     lambda_rule: str = "1se",
     cv=10,
     n_repeats: int = 1,
-    relevance: str = "mutual_info",
+    relevance: str | None = None,
     random_state: int = 0,
     cache_dir=None,
+    endpoint: str = "binary",
 ) -> Pipeline:
     """z-scoring -> ComBat -> mRMR (``k`` features) -> LASSO rad-score, as one Pipeline.
 
@@ -56,15 +59,44 @@ def make_radiomics_pipeline(
         (parametric, no covariates: the outcome of new patients is unknown); needs
         ``batch_labels``, a Series of batch per patient id (the index of X).
     lambda_rule, cv, n_repeats
-        LASSO lambda by ``cv``-fold cross-validation of the binomial deviance (as
-        ``cv.glmnet``), "1se" (default: the sparser model within one SE) or "min".
+        LASSO lambda by ``cv``-fold cross-validation of the deviance (as ``cv.glmnet``),
+        "1se" (default: the sparser model within one SE) or "min".
     relevance
-        mRMR relevance estimator ("mutual_info" or "f_statistic").
+        mRMR relevance estimator: "mutual_info" (default for a binary endpoint) or
+        "f_statistic"; "cox_score" (default for a survival endpoint), the univariable Cox
+        score statistic.
     random_state
         Seed of the mRMR mutual-information estimator and of the LASSO folds.
     cache_dir
-        Folder where mRMR keeps its mutual-information relevance between runs (None: none).
+        Folder where mRMR keeps its relevance estimates and the LASSO its cross-validated deviance
+        between runs (None: none).
+    endpoint
+        "binary": the last step is :class:`~stsanalysis.stats.radscore.LassoRadScore` (LASSO
+        logistic regression, ``fit(X, y)`` with y 0/1). "survival": it is
+        :class:`~stsanalysis.stats.cox_lasso.LassoCoxRadScore` (as ``cv.glmnet(family = "cox")``),
+        ``fit(X, y)`` with y two columns, the survival time then the event (1 = event,
+        0 = censored); its ``decision_function`` is the uncentred LASSO-Cox linear predictor
+        (higher = higher hazard).
     """
+    if endpoint not in ("binary", "survival"):
+        raise InputError(f"'endpoint' must be 'binary' or 'survival'; got {endpoint!r}.")
+    if endpoint == "binary":
+        estimator = LassoRadScore
+    else:
+        from ..stats.cox_lasso import LassoCoxRadScore as estimator
+    relevance = relevance or ("mutual_info" if endpoint == "binary" else "cox_score")
+    lasso = estimator(lambda_rule=lambda_rule, cv=cv, n_repeats=n_repeats, random_state=random_state, cache_dir=cache_dir)
+    return Pipeline(_selection_steps(k, combat, batch_labels, relevance, random_state, cache_dir) + [("lasso", lasso)])
+
+
+def make_survival_pipeline(**options) -> Pipeline:
+    """:func:`make_radiomics_pipeline` with ``endpoint="survival"``: z-scoring -> ComBat -> mRMR
+    (Cox score relevance) -> LASSO-Cox rad-score; the same ``options``."""
+    return make_radiomics_pipeline(endpoint="survival", **options)
+
+
+def _selection_steps(k: int, combat: bool, batch_labels, relevance: str, random_state: int, cache_dir) -> list[tuple]:
+    """The steps every signature shares before its LASSO: z-score, ComBat (optional), mRMR."""
     if combat and batch_labels is None:
         raise InputError(
             "combat=True needs 'batch_labels': a Series giving the batch (scanner/centre) of every "
@@ -73,14 +105,8 @@ def make_radiomics_pipeline(
     steps = [("zscore", StandardScaler().set_output(transform="pandas"))]
     if combat:
         steps.append(("combat", ComBat(batch_labels=batch_labels)))
-    steps += [
-        ("mrmr", MRMRSelector(k=k, relevance=relevance, random_state=random_state, cache_dir=cache_dir)),
-        (
-            "lasso",
-            LassoRadScore(lambda_rule=lambda_rule, cv=cv, n_repeats=n_repeats, random_state=random_state),
-        ),
-    ]
-    return Pipeline(steps)
+    steps.append(("mrmr", MRMRSelector(k=k, relevance=relevance, random_state=random_state, cache_dir=cache_dir)))
+    return steps
 
 
 def signature_features(features: pd.DataFrame, sequences: Sequence[str]) -> pd.DataFrame:

@@ -23,21 +23,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..errors import InputError
 from ..stats.reliability import ICC_FORMS, icc_features
+from ..validation import finite_feature_frame
 from .params import split_feature_name
-
-
-def _feature_frame(X, name: str = "X") -> pd.DataFrame:
-    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X, dtype=float))
-    if frame.ndim != 2 or frame.shape[1] == 0:
-        raise InputError(f"'{name}' must be a 2-D table with at least one feature; got shape {frame.shape}.")
-    values = frame.apply(pd.to_numeric, errors="coerce")
-    bad = values.isna().any().to_numpy() | ~np.isfinite(values.to_numpy(dtype=float)).all(axis=0)
-    if bad.any():
-        raise InputError(
-            f"'{name}' must hold finite numbers without missing values; columns "
-            f"{list(frame.columns[bad][:5])} do not (impute or drop them first)."
-        )
-    return values.astype(float)
 
 
 class _ColumnSelector(SelectorMixin, BaseEstimator):
@@ -49,7 +36,7 @@ class _ColumnSelector(SelectorMixin, BaseEstimator):
 
     def transform(self, X):
         check_is_fitted(self, "support_")
-        frame = _feature_frame(X)
+        frame = finite_feature_frame(X)
         if frame.shape[1] != self.n_features_in_:
             raise InputError(f"X must have the {self.n_features_in_} features seen in fit; got {frame.shape[1]}.")
         if isinstance(X, pd.DataFrame):
@@ -150,7 +137,7 @@ class CorrelationFilter(_ColumnSelector):
             raise InputError(f"'method' must be 'spearman' or 'pearson'; got {self.method!r}.")
         if not 0 < self.threshold <= 1:
             raise InputError(f"'threshold' must be in (0, 1]; got {self.threshold!r}.")
-        frame = _feature_frame(X)
+        frame = finite_feature_frame(X)
         self._remember_features(frame)
         values = frame.to_numpy()
         if self.method == "spearman":
@@ -199,6 +186,14 @@ class MRMRSelector(_ColumnSelector):
         the mutual information of a normal model, -0.5 ln(1 - eta^2) with
         eta^2 = F (c - 1) / (F (c - 1) + n - c) for c classes: parametric, fast, on the
         same scale as the redundancy.
+    relevance="cox_score"
+        For a survival outcome: ``y`` holds two columns, the survival time then the event
+        (1 = event, 0 = censored), as :class:`~stsanalysis.stats.cox_lasso.LassoCoxRadScore`
+        takes it. The univariable Cox score statistic of the feature at beta = 0 (the
+        log-rank statistic of a continuous covariate; Breslow handling of tied times, as
+        glmnet's Cox family), chi2 = U^2 / I, turned into nats as chi2 / (2 n): the mutual
+        information -0.5 ln(1 - R^2) of a normal model whose likelihood-ratio statistic is
+        -n ln(1 - R^2), with the score statistic standing in for the likelihood ratio.
     redundancy="correlation"
         I(f; s) = -0.5 ln(1 - r^2) with r Pearson's correlation: the mutual information
         of two jointly normal variables, in nats like the relevance; fast (one matrix
@@ -239,14 +234,10 @@ class MRMRSelector(_ColumnSelector):
 
     def fit(self, X, y):
         self._check_parameters()
-        frame = _feature_frame(X)
+        frame = finite_feature_frame(X)
         if self.k > frame.shape[1]:
             raise InputError(f"'k' ({self.k}) exceeds the number of features ({frame.shape[1]}).")
-        target = np.asarray(y)
-        if target.shape != (len(frame),) or pd.isna(target).any():
-            raise InputError(f"'y' must hold one non-missing outcome per row of X ({len(frame)}).")
-        if len(np.unique(target)) < 2:
-            raise InputError("'y' must have at least two classes to measure relevance.")
+        target = _survival_target(y, len(frame)) if self.relevance == "cox_score" else _class_target(y, len(frame))
         self._remember_features(frame)
         values = frame.to_numpy()
         relevance = self._relevance(values, target)
@@ -272,7 +263,7 @@ class MRMRSelector(_ColumnSelector):
 
     def _check_parameters(self) -> None:
         choices = {
-            "relevance": ("mutual_info", "f_statistic"),
+            "relevance": ("mutual_info", "f_statistic", "cox_score"),
             "redundancy": ("correlation", "mutual_info"),
         }
         for name, allowed in choices.items():
@@ -281,7 +272,9 @@ class MRMRSelector(_ColumnSelector):
         if not isinstance(self.k, (int, np.integer)) or self.k < 1:
             raise InputError(f"'k' must be a positive integer; got {self.k!r}.")
 
-    def _relevance(self, values: np.ndarray, target: np.ndarray) -> np.ndarray:
+    def _relevance(self, values: np.ndarray, target) -> np.ndarray:
+        if self.relevance == "cox_score":
+            return _cox_score_relevance(values, *target)
         if self.relevance == "mutual_info":
             from ..memo import cached_table
 
@@ -316,6 +309,52 @@ class MRMRSelector(_ColumnSelector):
             )
         r = standardized.T @ standardized[:, feature] / len(values)
         return _gaussian_mutual_information(r**2)
+
+
+def _class_target(y, n_rows: int) -> np.ndarray:
+    """A class outcome: one non-missing value per row, at least two classes."""
+    target = np.asarray(y)
+    if target.shape != (n_rows,) or pd.isna(target).any():
+        raise InputError(f"'y' must hold one non-missing outcome per row of X ({n_rows}).")
+    if len(np.unique(target)) < 2:
+        raise InputError("'y' must have at least two classes to measure relevance.")
+    return target
+
+
+def _survival_target(y, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """(time, event) of a two-column survival outcome: positive times, 0/1 events, some events."""
+    from ..stats._horizon import prediction_data
+    from ..stats.cox_lasso import _survival_outcome
+
+    time, event, names = _survival_outcome(y)
+    time, event = prediction_data(time, event, names=names, what="the training data")
+    if time.size != n_rows:
+        raise InputError(f"'y' must hold one survival time and event per row of X ({n_rows}); got {time.size}.")
+    if not event.any():
+        raise InputError(f"The survival outcome has no events among its {n_rows} patients; relevance='cox_score' needs events.")
+    return time, event
+
+
+def _cox_score_relevance(values: np.ndarray, time: np.ndarray, event: np.ndarray) -> np.ndarray:
+    """chi2 / (2 n) of each column's univariable Cox score test at beta = 0 (Breslow ties).
+
+    U = sum over events of (x_i - mean of x in the risk set), I = sum over event times of
+    d_k x the variance of x in the risk set; chi2 = U^2 / I (0 for a constant feature).
+    """
+    order = np.argsort(time, kind="stable")
+    centred = values[order] - values.mean(axis=0)
+    sorted_time, sorted_event = time[order], event[order]
+    event_times, tied = np.unique(sorted_time[sorted_event == 1], return_counts=True)
+    # risk set of an event time: the patients from the first with time >= it
+    start = np.searchsorted(sorted_time, event_times, side="left")
+    at_risk = (time.size - start)[:, None]
+    sums = np.cumsum(centred[::-1], axis=0)[::-1][start]
+    squares = np.cumsum(centred[::-1] ** 2, axis=0)[::-1][start]
+    mean = sums / at_risk
+    score = centred[sorted_event == 1].sum(axis=0) - tied @ mean
+    information = tied @ (squares / at_risk - mean**2)
+    chi_square = np.divide(score**2, information, out=np.zeros_like(score), where=information > 1e-12 * np.maximum(1.0, tied.sum()))
+    return chi_square / (2 * time.size)
 
 
 def _gaussian_mutual_information(r_squared: np.ndarray) -> np.ndarray:

@@ -12,13 +12,14 @@ fails leaves none of them new, and any previous report intact.
 from __future__ import annotations
 
 import datetime as _dt
+import html as html_module
 import os
 import platform
 import re
 import shutil
 import tempfile
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,8 @@ TEMPLATE_NAME = "sts_report"
 
 _HEADING = re.compile(r'<h([1-3]) id="([^"]+)">(.*?)<a class="anchor-link"', re.S)
 _TAG = re.compile(r"<[^>]+>")
+#: Where the template leaves the table of contents, filled once the body is rendered.
+_TOC_MARKER = "<!-- sts: table of contents -->"
 _DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
 _WARNING_LINE = re.compile(r"^\S.*?:\d+: (\w*Warning): (.*)$", re.M)
 _INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)([^$\n]+?)(?<!\\)\$")
@@ -147,13 +150,19 @@ def _render_html(executed, notebook_path: Path, parameters: Mapping[str, Any], t
             "document": urllib.parse.quote(f"{name}.docx"),
             "figures": f"{name}_figures.zip",
         },
-        "toc": [],
+        "toc_marker": _TOC_MARKER,
     }
-    # Two passes: the anchors of the table of contents are those nbconvert gives the headings.
-    body, _ = exporter.from_notebook_node(executed, resources={"sts": sts})
-    sts["toc"] = table_of_contents(body)
     html, _ = exporter.from_notebook_node(executed, resources={"sts": sts})
+    # the table of contents links to the anchors nbconvert gave the headings it rendered
+    html = html.replace(_TOC_MARKER, _toc_items(table_of_contents(html)), 1)
     return exports.link_tables(html, f"{name}.xlsx", f"{name}.docx")
+
+
+def _toc_items(entries: list[TocEntry]) -> str:
+    return "".join(
+        f'\n    <li class="sts-toc-level-{entry.level}"><a href="#{html_module.escape(entry.anchor)}">{html_module.escape(entry.text)}</a></li>'
+        for entry in entries
+    )
 
 
 def _write_report_files(output_dir: Path, name: str, html: str, title: str) -> Path:
@@ -219,6 +228,9 @@ def build_report(
                 cwd=os.getcwd(),
                 kernel_name=kernel_name,
                 progress_bar=False,
+                # written once at the end (or at the failing cell), not twice per cell: saving
+                # a design-B notebook (2.5 MB of figures) after every cell cost ~3 s a build
+                request_save_on_cell_execute=False,
                 execution_timeout=timeout,
                 # the kernel's own log (TCP notice, interrupt traces) would bury the real error
                 extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
@@ -241,3 +253,40 @@ def build_report(
     title = title or name.replace("_", " ").capitalize()
     html = _render_html(executed, notebook_path, parameters, title, name)
     return _write_report_files(output_dir, name, html, title)
+
+
+def _build_one(notebook: Path, parameters: Mapping[str, Any], output_dir, name: str, title: str | None) -> Path | Exception:
+    try:
+        return build_report(notebook, parameters, output_dir=output_dir, name=name, title=title)
+    except (InputError, ReportError) as error:
+        return error
+
+
+def build_reports(builds: Sequence[Mapping[str, Any]], jobs: int = 1) -> Iterator[tuple[str, Path | Exception]]:
+    """Build several reports, ``jobs`` at a time; yield (name, written path or the error) as each ends.
+
+    Each build is the keyword arguments of :func:`build_report` (``notebook``, ``parameters``,
+    ``output_dir``, ``name``, ``title``). One failing report does not stop the others. With
+    ``jobs`` > 1 on Linux the builds run in processes forked from this one after papermill,
+    nbconvert and the export libraries are imported, so each report pays for its kernel and
+    its notebook, not for starting another Python with those imports (about 1 s a report).
+    """
+    if jobs <= 1 or len(builds) <= 1:
+        for build in builds:
+            yield build["name"], _build_one(**build)
+        return
+    import multiprocessing
+    import sys
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # imported once, before the fork (the export writers import these on first use)
+    import docx  # noqa: F401
+    import nbconvert  # noqa: F401
+    import openpyxl  # noqa: F401
+    import papermill  # noqa: F401
+
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {pool.submit(_build_one, **build): build["name"] for build in builds}
+        for future in as_completed(futures):
+            yield futures[future], future.result()

@@ -10,7 +10,11 @@ Schema (unknown keys and wrong types are errors that name the key)::
       cohort_path: data/demo/biomarker/cohort.csv   # in its `parameters` cell, same type
 
 Relative paths in ``parameters`` are resolved from the folder of the config file, so a
-config can sit beside its data. A full key and its shorthand (``outcome`` and
+config can sit beside its data. ``endpoint`` under ``parameters`` of a design-B config picks
+its notebook (:data:`ENDPOINT_NOTEBOOKS`): ``binary`` (default) keeps
+``radiomics_nomogram_study``, ``survival`` runs ``radiomics_survival_study``, the
+survival-model study of the same cohort (LASSO-Cox signatures, Cox nomogram, time-dependent
+AUC); the key itself is not passed to the notebook. A full key and its shorthand (``outcome`` and
 ``high_grade_from``, ``split`` and ``training_centre``, ``second_outcome`` and
 ``ki67_threshold``) contradict each other: a config gives one of the two.
 """
@@ -31,6 +35,8 @@ _TOP_LEVEL = {"notebook": str, "name": str, "title": str, "output": str, "parame
 _PATH_SUFFIXES = ("_path", "_dir", "_file")
 #: Parameters that say the same thing two ways (the full key, its shorthand): a config gives one.
 _CONTRADICTIONS = (("outcome", "high_grade_from"), ("split", "training_centre"), ("second_outcome", "ki67_threshold"))
+#: The design-B notebook of each ``endpoint`` (a routing parameter of a design-B config).
+ENDPOINT_NOTEBOOKS = {"binary": "radiomics_nomogram_study", "survival": "radiomics_survival_study"}
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,7 @@ def load_config(path: str | os.PathLike) -> StudyConfig:
     # a path relative to the config's folder, else a notebook of the package
     notebook_path = resolve_notebook(path.parent / notebook if (path.parent / notebook).is_file() else raw["notebook"])
     parameters = dict(raw.get("parameters") or {})
+    notebook_path = route_endpoint(notebook_path, parameters, f"Config file '{path}'")
     check_parameters(parameters, notebook_path, f"Config file '{path}'")
     for full, shorthand in _CONTRADICTIONS:
         if parameters.get(full) and shorthand in parameters:
@@ -110,3 +117,19 @@ def load_config(path: str | os.PathLike) -> StudyConfig:
         output=raw.get("output", "reports"),
         parameters=parameters,
     )
+
+
+def route_endpoint(notebook: Path, parameters: dict[str, Any], source: str) -> Path:
+    """The notebook a design-B config runs: the one of its ``endpoint`` parameter (removed from ``parameters``).
+
+    Only the design-B notebooks (:data:`ENDPOINT_NOTEBOOKS`) read ``endpoint``; for any
+    other notebook it stays and is refused as an unknown parameter. The chosen notebook is
+    looked up beside ``notebook`` first, then among the package's notebooks.
+    """
+    if notebook.stem not in ENDPOINT_NOTEBOOKS.values() or "endpoint" not in parameters:
+        return notebook
+    endpoint = parameters.pop("endpoint")
+    if endpoint not in ENDPOINT_NOTEBOOKS:
+        raise InputError(f"{source}: 'endpoint' must be one of {sorted(ENDPOINT_NOTEBOOKS)}; got {endpoint!r}.")
+    sibling = notebook.with_name(f"{ENDPOINT_NOTEBOOKS[endpoint]}.ipynb")
+    return resolve_notebook(sibling if sibling.is_file() else ENDPOINT_NOTEBOOKS[endpoint])

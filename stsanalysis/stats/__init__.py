@@ -2,72 +2,139 @@
 
 Every public function of the sub-modules is re-exported here, so that
 ``from stsanalysis import stats; stats.icc(...)`` works.
+
+Names are imported on first use (PEP 562): a notebook or figure that needs the Kaplan-Meier
+estimate does not pay for statsmodels, scikit-learn and every other sub-module's imports.
 """
 
-from .agreement import BlandAltmanResult, bland_altman
-from .calibration import (
-    CalibrationMetrics,
-    CalibrationSummary,
-    HLResult,
-    bootstrap_validation,
-    calibration_curve,
-    calibration_metrics,
-    calibration_summary,
-    hosmer_lemeshow,
-)
-from .concordance import ConcordanceComparison, ConcordanceResult, compare_concordance, concordance_index
-from .contingency import ChiSquareResult, ContingencyTest, FisherResult, chi_square, contingency_test, fisher_exact
-from .correlation import CorrelationResult, pearson, spearman
-from .cox import CoxResult, cox_regression
-from .cutpoint import CutpointBootstrap, cutpoint_bootstrap
-from .decision_curve import decision_curve
-from .delong import DelongResult, compare_rocs, delong_test
-from .diagnostic import Cutoff, diagnostic_metrics
-from .imputation import ImputationConvergenceWarning, multiple_imputation
-from .lasso import LassoLogisticResult, LassoPathWarning, default_lambdas, lasso_logistic
-from .logistic import (
-    EventsPerParameterWarning,
-    LogisticConvergenceWarning,
-    LogisticResult,
-    SeparationWarning,
-    logistic_regression,
-)
-from .nomogram import Nomogram
-from .pooling import (
-    DegenerateWaldTestWarning,
-    PooledLogisticResult,
-    PooledWaldTest,
-    pool_rubin,
-    pooled_logistic,
-    pooled_wald_test,
-)
-from .radscore import LassoRadScore
-from .reclassification import ReclassificationResult, reclassification
-from .reliability import ICC_FORMS, DroppedTargetsWarning, UndefinedIccWarning, icc, icc_features
-from .roc import PerfectSeparationWarning, RocResult, roc
-from .roc_bootstrap import BAND_SPECIFICITIES, AucBootstrap
-from .sample_size import RileySampleSize, cox_snell_r2_from_c, riley_sample_size
-from .screening import pooled_univariable_multivariable, univariable_multivariable
-from .survival import KMResult, LogrankResult, SurvivalWarning, kaplan_meier, logrank_test, pairwise_logrank
-from .tables import (
-    AgreementResult,
-    agreement_table,
-    correlation_table,
-    describe_parameters,
-    group_comparison_table,
-    reliability_table,
-    roc_summary,
-    roc_table,
-    table_one,
-)
-from .univariate import (
-    GroupComparison,
-    MannWhitneyResult,
-    TestResult,
-    TTestResult,
-    compare_groups,
-    mann_whitney,
-    shapiro,
-    summary_statistics,
-    t_test,
-)
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "bland_altman": "agreement",
+    "BlandAltmanResult": "agreement",
+    "brier_score": "brier",
+    "BrierScore": "brier",
+    "integrated_brier_score": "brier",
+    "IntegratedBrierScore": "brier",
+    "bootstrap_validation": "calibration",
+    "calibration_curve": "calibration",
+    "calibration_metrics": "calibration",
+    "calibration_summary": "calibration",
+    "CalibrationMetrics": "calibration",
+    "CalibrationSummary": "calibration",
+    "HLResult": "calibration",
+    "hosmer_lemeshow": "calibration",
+    "survival_calibration": "calibration_survival",
+    "survival_calibration_summary": "calibration_survival",
+    "SurvivalCalibration": "calibration_survival",
+    "SurvivalCalibrationSummary": "calibration_survival",
+    "compare_concordance": "concordance",
+    "concordance_index": "concordance",
+    "ConcordanceComparison": "concordance",
+    "ConcordanceResult": "concordance",
+    "uno_concordance": "concordance",
+    "UnoConcordanceResult": "concordance",
+    "chi_square": "contingency",
+    "ChiSquareResult": "contingency",
+    "contingency_test": "contingency",
+    "ContingencyTest": "contingency",
+    "fisher_exact": "contingency",
+    "FisherResult": "contingency",
+    "CorrelationResult": "correlation",
+    "pearson": "correlation",
+    "spearman": "correlation",
+    "cox_regression": "cox",
+    "CoxResult": "cox",
+    "default_cox_lambdas": "cox_lasso",
+    "lasso_cox": "cox_lasso",
+    "LassoCoxRadScore": "cox_lasso",
+    "LassoCoxResult": "cox_lasso",
+    "CoxNomogram": "cox_nomogram",
+    "cox_calibrate": "cox_validation",
+    "cox_validate": "cox_validation",
+    "CoxCalibration": "cox_validation",
+    "CoxValidation": "cox_validation",
+    "cutpoint_bootstrap": "cutpoint",
+    "CutpointBootstrap": "cutpoint",
+    "decision_curve": "decision_curve",
+    "survival_decision_curve": "decision_curve",
+    "compare_rocs": "delong",
+    "delong_test": "delong",
+    "DelongResult": "delong",
+    "Cutoff": "diagnostic",
+    "diagnostic_metrics": "diagnostic",
+    "ImputationConvergenceWarning": "imputation",
+    "multiple_imputation": "imputation",
+    "default_lambdas": "lasso",
+    "lasso_logistic": "lasso",
+    "LassoLogisticResult": "lasso",
+    "LassoPathWarning": "lasso",
+    "EventsPerParameterWarning": "logistic",
+    "logistic_regression": "logistic",
+    "LogisticConvergenceWarning": "logistic",
+    "LogisticResult": "logistic",
+    "SeparationWarning": "logistic",
+    "Nomogram": "nomogram",
+    "DegenerateWaldTestWarning": "pooling",
+    "pool_rubin": "pooling",
+    "pooled_logistic": "pooling",
+    "pooled_wald_test": "pooling",
+    "PooledLogisticResult": "pooling",
+    "PooledWaldTest": "pooling",
+    "LassoRadScore": "radscore",
+    "reclassification": "reclassification",
+    "ReclassificationResult": "reclassification",
+    "DroppedTargetsWarning": "reliability",
+    "icc": "reliability",
+    "icc_features": "reliability",
+    "ICC_FORMS": "reliability",
+    "UndefinedIccWarning": "reliability",
+    "PerfectSeparationWarning": "roc",
+    "roc": "roc",
+    "RocResult": "roc",
+    "AucBootstrap": "roc_bootstrap",
+    "BAND_SPECIFICITIES": "roc_bootstrap",
+    "cox_snell_r2_from_c": "sample_size",
+    "riley_sample_size": "sample_size",
+    "RileySampleSize": "sample_size",
+    "pooled_univariable_multivariable": "screening",
+    "univariable_multivariable": "screening",
+    "kaplan_meier": "survival",
+    "KMResult": "survival",
+    "logrank_test": "survival",
+    "LogrankResult": "survival",
+    "pairwise_logrank": "survival",
+    "SurvivalWarning": "survival",
+    "agreement_table": "tables",
+    "AgreementResult": "tables",
+    "correlation_table": "tables",
+    "describe_parameters": "tables",
+    "group_comparison_table": "tables",
+    "reliability_table": "tables",
+    "roc_summary": "tables",
+    "roc_table": "tables",
+    "table_one": "tables",
+    "compare_time_dependent_auc": "time_dependent",
+    "time_dependent_auc": "time_dependent",
+    "TimeDependentAuc": "time_dependent",
+    "TimeDependentAucComparison": "time_dependent",
+    "compare_groups": "univariate",
+    "GroupComparison": "univariate",
+    "mann_whitney": "univariate",
+    "MannWhitneyResult": "univariate",
+    "shapiro": "univariate",
+    "summary_statistics": "univariate",
+    "t_test": "univariate",
+    "TestResult": "univariate",
+    "TTestResult": "univariate",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+# Importing a sub-module sets its name on the package; these functions share their module's
+# name, so they are bound now, and stay the functions once their module is imported.
+from .decision_curve import decision_curve  # noqa: E402
+from .reclassification import reclassification  # noqa: E402
+from .roc import roc  # noqa: E402

@@ -1,26 +1,39 @@
-"""Harrell's concordance index (C) of a risk score for survival data, as R's
-``survival::concordance(Surv(time, event) ~ risk, reverse = TRUE)``.
+"""Concordance indices of a risk score for survival data: Harrell's C, as R's
+``survival::concordance(Surv(time, event) ~ risk, reverse = TRUE)``, and Uno's C, the same
+with ``timewt = "n/G2", ymax = tau``.
 
-:func:`concordance_index` gives C with its infinitesimal-jackknife standard error;
-:func:`compare_concordance` contrasts two risk scores on the same patients.
+:func:`concordance_index` gives Harrell's C with its infinitesimal-jackknife standard error;
+:func:`compare_concordance` contrasts two risk scores on the same patients;
+:func:`uno_concordance` weighs each comparable pair by the inverse squared censoring survival
+at the earlier event time, which removes C's dependence on the censoring distribution.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 from scipy import stats as sps
 
-from ..errors import InputError
+from ..errors import ConstantVariableWarning, InputError
 from ..validation import numeric_vector, same_length
+from ._horizon import horizons, prediction_data
 from ._result import Result
 from .survival import _survival_data, _z_value
+from .time_dependent import CensoringKM
 
-__all__ = ["ConcordanceResult", "ConcordanceComparison", "concordance_index", "compare_concordance"]
+__all__ = [
+    "ConcordanceResult",
+    "ConcordanceComparison",
+    "UnoConcordanceResult",
+    "concordance_index",
+    "compare_concordance",
+    "uno_concordance",
+]
 
 
-def _pair_influence(time, event, risk):
+def _pair_influence(time, event, risk, event_weights=None):
     """Harrell's C and, per patient, its infinitesimal-jackknife influence (as survival).
 
     Pairs are compared as n x n boolean matrices: fast up to a few thousand patients.
@@ -29,12 +42,16 @@ def _pair_influence(time, event, risk):
     as an event counts as the longer survivor, two events at the same time are not
     comparable. Concordant: the patient who failed first has the higher risk. Returns
     (c, dfbeta) with survival::concordancefit's dfbeta for Somers' d, halved for C.
+    ``event_weights`` (per patient) weigh each pair by the weight of its earlier patient,
+    survival's ``timewt`` (the weights are taken as fixed, as survival's variance does).
     """
     shorter = (time[:, None] < time[None, :]) | ((time[:, None] == time[None, :]) & (event[None, :] == 0))
     comparable = shorter & (event[:, None] == 1)
-    concordant = comparable & (risk[:, None] > risk[None, :])
-    discordant = comparable & (risk[:, None] < risk[None, :])
-    tied_risk = comparable & (risk[:, None] == risk[None, :])
+    if event_weights is not None:
+        comparable = np.where(comparable, event_weights[:, None], 0.0)
+    concordant = comparable * (risk[:, None] > risk[None, :])
+    discordant = comparable * (risk[:, None] < risk[None, :])
+    tied_risk = comparable * (risk[:, None] == risk[None, :])
     per_patient = {
         name: matrix.sum(axis=0) + matrix.sum(axis=1)
         for name, matrix in (("concordant", concordant), ("discordant", discordant), ("tied", tied_risk))
@@ -163,7 +180,17 @@ def compare_concordance(
         se = float(np.std(differences, ddof=1))
         alpha = 1 - conf_level
         ci_low, ci_high = (float(value) for value in np.quantile(differences, [alpha / 2, 1 - alpha / 2]))
-    statistic = difference / se
+    if se == 0:  # the scores order every comparable pair alike: nothing to test
+        warnings.warn(
+            ConstantVariableWarning(
+                f"The two risk scores give the same C with no variance of the difference (difference {difference:g}, SE 0): "
+                "they order every comparable pair alike, so the p value is NaN.",
+                variable="difference in C",
+                reason="the two risk scores rank every comparable pair alike",
+            ),
+            stacklevel=2,
+        )
+    statistic = difference / se if se > 0 else float("nan")
     return ConcordanceComparison(
         c_a=float(c_a),
         c_b=float(c_b),
@@ -176,4 +203,51 @@ def compare_concordance(
         method=method,
         n_boot=int(n_boot),
         conf_level=conf_level,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class UnoConcordanceResult(ConcordanceResult):
+    """Uno's C with its standard error, Wald CI (clipped to [0, 1]) and truncation time ``tau``
+    (None: no truncation)."""
+
+    tau: float | None
+
+
+def uno_concordance(time, event, risk, tau: float | None = None, conf_level: float = 0.95) -> UnoConcordanceResult:
+    """Uno's C (higher ``risk`` = shorter survival), truncated at ``tau``, with survival's SE.
+
+    Matches ``survival::concordance(Surv(time, event) ~ risk, reverse = TRUE, timewt = "n/G2",
+    ymax = tau)``: Harrell's pairs (see :func:`concordance_index`), each weighted by
+    1 / G(T_i-)^2 at the earlier patient's event time T_i, with G the Kaplan-Meier estimate of
+    censoring (an event tied with a censoring happens first); pairs whose earlier event lies
+    after ``tau`` get weight 0. ``se`` is survival's infinitesimal-jackknife SE, which treats the
+    weights as fixed; the CI is C +- z * se, clipped to [0, 1]. Choose ``tau`` where enough
+    patients remain at risk: the weights grow as G falls.
+
+    Examples
+    --------
+    >>> time, event = [5, 8, 12, 20, 6, 15, 30, 40], [1, 1, 0, 1, 1, 0, 1, 0]
+    >>> result = uno_concordance(time, event, [8, 6, 5, 2, 7, 3, 1, 4], tau=25)
+    >>> round(result.c, 3), round(result.se, 3)
+    (0.882, 0.136)
+    """
+    z = _z_value(conf_level)
+    time, event = prediction_data(time, event)
+    time, event, arrays = _concordance_inputs(time, event, risk=risk)
+    if tau is not None:
+        tau = float(horizons(tau, time, event)[0])
+    km = CensoringKM.fit(time, event)
+    weights = 1.0 / km.before_own_time() ** 2
+    if tau is not None:
+        weights[time > tau] = 0.0
+    c, dfbeta = _pair_influence(time, event, arrays["risk"], event_weights=weights)
+    se = float(np.sqrt(np.sum(dfbeta**2)))
+    return UnoConcordanceResult(
+        c=float(c),
+        se=se,
+        ci_low=float(max(c - z * se, 0.0)),
+        ci_high=float(min(c + z * se, 1.0)),
+        conf_level=conf_level,
+        tau=tau,
     )

@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import optimize, special
 from scipy import stats as sps
+from statsmodels.genmod.families import Binomial
+from statsmodels.genmod.generalized_linear_model import GLM
 
 from ..errors import InputError
 from ..validation import binary_outcome, numeric_vector, require_columns
@@ -196,7 +197,7 @@ def _fit_glm(y: np.ndarray, X: np.ndarray, offset: np.ndarray | None = None) -> 
         # statsmodels' own separation/convergence/overflow warnings are replaced by ours, which
         # name the terms; its results are lazy, so everything is read inside this block.
         warnings.simplefilter("ignore")
-        fit = sm.GLM(y, X, family=sm.families.Binomial(), offset=offset).fit(tol=1e-14, maxiter=100)
+        fit = GLM(y, X, family=Binomial(), offset=offset).fit(tol=1e-14, maxiter=100)
         # Above a deviance of ~128 one rounding step exceeds the absolute tolerance, and the
         # iterations can swing between two neighbouring floats: that is convergence too.
         deviances = fit.fit_history["deviance"]

@@ -73,7 +73,112 @@ def pretty(low: float, high: float, n: int = 5) -> np.ndarray:
     return values
 
 
-class Nomogram:
+class PointsNomogram:
+    """The points scaling that every ``rms::nomogram`` shares (base of :class:`Nomogram` and
+    :class:`~stsanalysis.stats.cox_nomogram.CoxNomogram`).
+
+    Each predictor's axis is a table of values and their contribution x beta to the linear
+    predictor; the widest axis spans ``max_points`` and every other axis is scaled by the same
+    factor ``scale`` (rms ``sc``), from its smallest contribution. Total points convert back to
+    the linear predictor through ``intercept`` (the linear predictor at 0 total points, rms
+    ``Intercept``). Subclasses build the axes and call :meth:`_scale_axes`.
+    """
+
+    predictors: tuple[str, ...]
+
+    def _set_model(self, model, data: pd.DataFrame, predictors, max_points: float, n_intervals: int, axis_values) -> dict:
+        """Keep the model and the scale's settings after checking them; return ``axis_values`` as a dict."""
+        if not max_points > 0:
+            raise InputError(f"'max_points' must be positive; got {max_points!r}.")
+        axis_values = dict(axis_values or {})
+        unknown = set(axis_values) - set(predictors)
+        if unknown:
+            raise InputError(f"axis_values names column(s) {sorted(unknown)} that are not model predictors.")
+        require_columns(data, list(predictors), "data")
+        self.model = model
+        self.predictors = tuple(predictors)
+        self.max_points = max_points
+        self.n_intervals = n_intervals
+        return axis_values
+
+    def _scale_axes(self, axes: list[pd.DataFrame], constant: float, slopes: dict, fitted_lp: np.ndarray) -> None:
+        """Points of the ``axes`` (tables predictor, value, xbeta) and the total-points and
+        linear-predictor axes; ``constant`` is the linear predictor at all contributions 0,
+        ``slopes`` the coefficients of the predictors scored on a continuous scale and
+        ``fitted_lp`` the fitted linear predictors whose ``pretty`` range makes the lp axis."""
+        table = pd.concat(axes, ignore_index=True)
+        lowest = table.groupby("predictor", sort=False)["xbeta"].min()
+        widest = (table.groupby("predictor", sort=False)["xbeta"].max() - lowest).max()
+        self.scale = self.max_points / widest
+        self.intercept = float(constant + lowest.sum())
+        self._slopes = slopes
+        self._lowest = lowest
+        table["points"] = (table["xbeta"] - table["predictor"].map(lowest)) * self.scale
+        self._points = table
+        self.max_total_points = float(table.groupby("predictor", sort=False)["points"].max().sum())
+        # rms: the linear-predictor axis covers pretty(range(fitted linear predictors)); the
+        # total-points axis reaches max_points or that axis' end, whichever is further
+        lp_values = pretty(fitted_lp.min(), fitted_lp.max(), self.n_intervals)
+        self._linear_predictor_axis = pd.DataFrame({"linear_predictor": lp_values, "total_points": self.total_points_of(lp_values)})
+        self._total_points_end = (
+            self.max_points if len(self.predictors) == 1 else max(self.max_points, self.scale * (lp_values.max() - self.intercept))
+        )
+
+    def total_points_of(self, linear_predictor) -> np.ndarray:
+        """The total points at which a linear predictor lies on the nomogram."""
+        return (np.asarray(linear_predictor, dtype=float) - self.intercept) * self.scale
+
+    def _on_linear_predictor_axis(self, linear_predictor: np.ndarray) -> np.ndarray:
+        """Which values lie on the drawn linear-predictor axis (rms drops ticks outside it)."""
+        lp_values = self._linear_predictor_axis["linear_predictor"]
+        return (linear_predictor >= lp_values.min()) & (linear_predictor <= lp_values.max())
+
+    @property
+    def continuous_predictors(self) -> tuple[str, ...]:
+        """Predictors scored on a continuous scale (the others are factors with levels)."""
+        return tuple(predictor for predictor in self.predictors if predictor in self._slopes)
+
+    def points_table(self) -> pd.DataFrame:
+        """Points of every axis value: ``predictor, value, xbeta`` (beta x value), ``points``."""
+        return self._points.copy()
+
+    def points_axis(self) -> np.ndarray:
+        """Tick values of the points scale at the top of the nomogram: ``pretty(c(0, max_points), n)``."""
+        return pretty(0.0, self.max_points, self.n_intervals)
+
+    def total_points_axis(self) -> np.ndarray:
+        """Tick values of the total-points axis, as rms: ``pretty(c(0, end), n)`` where the end
+        is ``max_points`` or the points of the linear-predictor axis' upper end if further."""
+        return pretty(0.0, self._total_points_end, self.n_intervals)
+
+    def linear_predictor_axis(self) -> pd.DataFrame:
+        """Linear-predictor ticks (``pretty`` of the fitted range) and their total points."""
+        return self._linear_predictor_axis.copy()
+
+    def _score_points(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """Points per predictor, ``total_points`` and ``linear_predictor`` of each row.
+
+        Continuous values are scored on the continuous scale (not rounded to axis ticks);
+        a factor's value must be one of its levels.
+        """
+        require_columns(rows, list(self.predictors), "rows")
+        result = pd.DataFrame(index=rows.index)
+        for predictor in self.predictors:
+            if predictor in self._slopes:
+                contribution = self._slopes[predictor] * numeric_vector(rows[predictor], predictor)
+            else:
+                axis = self._points[self._points["predictor"] == predictor].set_index("value")["xbeta"]
+                unknown = sorted(set(rows[predictor]) - set(axis.index), key=str)
+                if unknown:
+                    raise InputError(f"'{predictor}' has level(s) {unknown} that are not on the nomogram; levels are {list(axis.index)}.")
+                contribution = rows[predictor].map(axis).to_numpy(dtype=float)
+            result[predictor] = (contribution - self._lowest[predictor]) * self.scale
+        result["total_points"] = result[list(self.predictors)].sum(axis=1)
+        result["linear_predictor"] = self.intercept + result["total_points"] / self.scale
+        return result
+
+
+class Nomogram(PointsNomogram):
     """Points nomogram of a :class:`~stsanalysis.stats.logistic.LogisticResult` (``rms::nomogram``).
 
     ``data`` gives the range of each continuous predictor (normally the fitting data);
@@ -111,17 +216,9 @@ class Nomogram:
     ):
         if not isinstance(model, LogisticResult):
             raise InputError(f"'model' must be a LogisticResult from logistic_regression(); got {type(model).__name__}.")
-        if not max_points > 0:
-            raise InputError(f"'max_points' must be positive; got {max_points!r}.")
-        axis_values = dict(axis_values or {})
-        unknown = set(axis_values) - set(model.predictors)
-        if unknown:
-            raise InputError(f"axis_values names column(s) {sorted(unknown)} that are not model predictors.")
-        require_columns(data, model.predictors, "data")
-        self.model = model
-        self.max_points = max_points
+        axis_values = self._set_model(model, data, model.predictors, max_points, n_intervals, axis_values)
         coefficients = model.coefficients.set_index("term")["estimate"]
-        self._slopes = {}
+        slopes = {}
         axes = []
         for predictor in model.predictors:
             if predictor in model.encoding.levels:
@@ -135,56 +232,15 @@ class Nomogram:
                     observed = numeric_vector(data[predictor], predictor)
                     values = pretty(observed.min(), observed.max(), n_intervals)
                 levels = list(values)
-                self._slopes[predictor] = coefficients[predictor]
+                slopes[predictor] = coefficients[predictor]
                 contribution = list(coefficients[predictor] * values)
             axes.append(pd.DataFrame({"predictor": predictor, "value": levels, "xbeta": contribution}))
-        table = pd.concat(axes, ignore_index=True)
-        lowest = table.groupby("predictor", sort=False)["xbeta"].min()
-        widest = (table.groupby("predictor", sort=False)["xbeta"].max() - lowest).max()
-        self.scale = max_points / widest
-        self.intercept = float(coefficients[INTERCEPT] + lowest.sum())
-        self._lowest = lowest
-        table["points"] = (table["xbeta"] - table["predictor"].map(lowest)) * self.scale
-        self._points = table
-        self.max_total_points = float(table.groupby("predictor", sort=False)["points"].max().sum())
-        # rms: the linear-predictor axis covers pretty(range(fitted linear predictors)); the
-        # total-points axis reaches max_points or that axis' end, whichever is further; risk
-        # ticks are drawn where they fall inside the linear-predictor axis
-        fitted = model.linear_predictor(data)
-        lp_values = pretty(fitted.min(), fitted.max(), n_intervals)
-        self._linear_predictor_axis = pd.DataFrame(
-            {"linear_predictor": lp_values, "total_points": (lp_values - self.intercept) * self.scale}
-        )
-        self._total_points_end = (
-            max_points if len(model.predictors) == 1 else max(max_points, self.scale * (lp_values.max() - self.intercept))
-        )
+        self._scale_axes(axes, coefficients[INTERCEPT], slopes, model.linear_predictor(data))
+        # risk ticks are drawn where they fall inside the linear-predictor axis, as rms
         ticks = probabilities(risk_ticks, "risk_ticks")
         tick_lp = special.logit(ticks)
-        shown = (tick_lp >= lp_values.min()) & (tick_lp <= lp_values.max())
-        self._risk = pd.DataFrame({"probability": ticks[shown], "total_points": (tick_lp[shown] - self.intercept) * self.scale})
-        self.n_intervals = n_intervals
-
-    @property
-    def continuous_predictors(self) -> tuple[str, ...]:
-        """Predictors scored on a continuous scale (the others are factors with levels)."""
-        return tuple(predictor for predictor in self.model.predictors if predictor in self._slopes)
-
-    def points_table(self) -> pd.DataFrame:
-        """Points of every axis value: ``predictor, value, xbeta`` (beta x value), ``points``."""
-        return self._points.copy()
-
-    def points_axis(self) -> np.ndarray:
-        """Tick values of the points scale at the top of the nomogram: ``pretty(c(0, max_points), n)``."""
-        return pretty(0.0, self.max_points, self.n_intervals)
-
-    def total_points_axis(self) -> np.ndarray:
-        """Tick values of the total-points axis, as rms: ``pretty(c(0, end), n)`` where the end
-        is ``max_points`` or the points of the linear-predictor axis' upper end if further."""
-        return pretty(0.0, self._total_points_end, self.n_intervals)
-
-    def linear_predictor_axis(self) -> pd.DataFrame:
-        """Linear-predictor ticks (``pretty`` of the fitted range) and their total points."""
-        return self._linear_predictor_axis.copy()
+        shown = self._on_linear_predictor_axis(tick_lp)
+        self._risk = pd.DataFrame({"probability": ticks[shown], "total_points": self.total_points_of(tick_lp[shown])})
 
     def risk_axis(self) -> pd.DataFrame:
         """Risk ticks and the total points at which they lie: ``probability, total_points``."""
@@ -196,19 +252,6 @@ class Nomogram:
         Continuous values are scored on the continuous scale (not rounded to axis ticks); the
         linear predictor equals the model's, so ``probability`` equals ``model.predict(rows)``.
         """
-        require_columns(rows, self.model.predictors, "rows")
-        result = pd.DataFrame(index=rows.index)
-        for predictor in self.model.predictors:
-            if predictor in self._slopes:
-                contribution = self._slopes[predictor] * numeric_vector(rows[predictor], predictor)
-            else:
-                axis = self._points[self._points["predictor"] == predictor].set_index("value")["xbeta"]
-                unknown = sorted(set(rows[predictor]) - set(axis.index), key=str)
-                if unknown:
-                    raise InputError(f"'{predictor}' has level(s) {unknown} that are not on the nomogram; levels are {list(axis.index)}.")
-                contribution = rows[predictor].map(axis).to_numpy(dtype=float)
-            result[predictor] = (contribution - self._lowest[predictor]) * self.scale
-        result["total_points"] = result[list(self.model.predictors)].sum(axis=1)
-        result["linear_predictor"] = self.intercept + result["total_points"] / self.scale
+        result = self._score_points(rows)
         result["probability"] = special.expit(result["linear_predictor"])
         return result

@@ -323,11 +323,69 @@ def check_both_classes(sets: pd.Series, y: pd.Series, what: str) -> None:
 # The survival endpoint
 # --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class RiskGroups:
+    """The cut-off of a survival model's linear predictor into a low- and a high-risk group.
+
+    ``kind`` is "median" (the median linear predictor of the training set, the default),
+    "quantile" (the ``quantile`` ``value`` of the training set's linear predictor, e.g. 0.67:
+    the top third is high risk) or "value" (a fixed linear predictor, as the nomogram's
+    "Linear predictor" axis shows it). The cut-off is fixed on the training set and applied
+    unchanged to the validation set; a patient at or above it is high risk.
+    """
+
+    kind: str = "median"
+    value: float = 0.5
+
+    @classmethod
+    def from_spec(cls, spec, key: str = "survival.risk_groups") -> RiskGroups:
+        """``"median"`` (default), ``{quantile: q}`` with q in (0, 1), or ``{value: x}``.
+
+        >>> print(RiskGroups.from_spec({"quantile": 0.67}).describe())
+        the 67th percentile of the training set's linear predictor
+        >>> RiskGroups.from_spec("median").kind
+        'median'
+        """
+        if spec in (None, "", "median"):
+            return cls()
+        if isinstance(spec, bool) or isinstance(spec, int | float):
+            raise InputError(
+                f"'{key}' must be \"median\", {{quantile: q}} (q between 0 and 1) or {{value: x}} (a fixed linear "
+                f"predictor); got the bare number {spec!r}: write {{quantile: {spec}}} or {{value: {spec}}}."
+            )
+        if not isinstance(spec, Mapping) or len(spec) != 1 or next(iter(spec)) not in ("quantile", "value"):
+            raise InputError(f"'{key}' must be \"median\", {{quantile: q}} or {{value: x}}; got {spec!r}.")
+        kind, value = next(iter(spec.items()))
+        if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+            raise InputError(f"'{key}.{kind}' must be a number; got {value!r}.")
+        if kind == "quantile" and not 0 < value < 1:
+            raise InputError(f"'{key}.quantile' must lie strictly between 0 and 1 (0.5 is the median); got {value!r}.")
+        return cls(kind=kind, value=float(value))
+
+    def cutoff(self, training_linear_predictor) -> float:
+        """The cut-off on the linear predictor: from the training patients' values, or the fixed value."""
+        if self.kind == "value":
+            return self.value
+        return float(np.quantile(np.asarray(training_linear_predictor, dtype=float), 0.5 if self.kind == "median" else self.value))
+
+    def describe(self) -> str:
+        """The rule as a phrase of the methods text."""
+        if self.kind == "median":
+            return "the median of the training set's linear predictor"
+        if self.kind == "quantile":
+            return f"the {100 * self.value:g}th percentile of the training set's linear predictor"
+        return f"a linear predictor of {self.value:g} (fixed in the config)"
+
+
+@dataclass(frozen=True)
 class Survival:
     """A time-to-event endpoint: time and event (1 = event, 0 = censored) columns, its name and unit.
 
     ``times`` are the times at which numbers at risk are shown; ``stage`` optionally names a
-    stage column (AJCC) that the report compares the models with.
+    stage column (AJCC) that the report compares the models with. A survival-model study
+    (``endpoint: survival``) also reads ``prediction_times``, the times t at which survival is
+    predicted and judged (positive, increasing, e.g. 12, 36 and 60 months), and
+    ``risk_groups`` (:class:`RiskGroups`), how the nomogram's linear predictor is cut into
+    a low- and a high-risk group.
     """
 
     time: str
@@ -336,13 +394,21 @@ class Survival:
     unit: str = "months"
     times: tuple[float, ...] = ()
     stage: str | None = None
+    prediction_times: tuple[float, ...] = ()
+    risk_groups: RiskGroups = RiskGroups()
 
     @classmethod
     def from_spec(cls, spec: Mapping | None) -> Survival | None:
-        """The endpoint of the config's ``survival`` mapping, or None when it is not given."""
+        """The endpoint of the config's ``survival`` mapping, or None when it is not given.
+
+        >>> Survival.from_spec({"time": "os_months", "event": "death", "prediction_times": [12, 36, 60]}).prediction_times
+        (12.0, 36.0, 60.0)
+        """
         if not spec:
             return None
-        spec = _check_keys(spec, "survival", ("time", "event", "label", "unit", "times", "stage"), ("time", "event"))
+        spec = _check_keys(
+            spec, "survival", ("time", "event", "label", "unit", "times", "stage", "prediction_times", "risk_groups"), ("time", "event")
+        )
         times = spec.get("times") or ()
         if not isinstance(times, list | tuple) or any(not isinstance(t, int | float) or t < 0 for t in times):
             raise InputError(f"'survival.times' must be a list of non-negative numbers; got {times!r}.")
@@ -353,6 +419,8 @@ class Survival:
             unit=str(spec.get("unit", "months")),
             times=tuple(times),
             stage=spec.get("stage"),
+            prediction_times=_prediction_times(spec.get("prediction_times")),
+            risk_groups=RiskGroups.from_spec(spec.get("risk_groups")),
         )
 
     @property
@@ -376,3 +444,17 @@ class Survival:
                 f"'{self.event}' must be 1 (event) or 0 (censored) for every patient; patient(s) {bad[:10]} have "
                 f"{data.loc[bad[:10], self.event].tolist()}."
             )
+
+
+def _prediction_times(values) -> tuple[float, ...]:
+    """``survival.prediction_times``: positive, finite, strictly increasing numbers (may be empty)."""
+    if values in (None, ""):
+        return ()
+    if not isinstance(values, list | tuple) or any(isinstance(t, bool) or not isinstance(t, int | float) for t in values):
+        raise InputError(f"'survival.prediction_times' must be a list of numbers (e.g. [12, 36, 60]); got {values!r}.")
+    bad = [t for t in values if not np.isfinite(t) or t <= 0]
+    if bad:
+        raise InputError(f"'survival.prediction_times' must be positive times; got {bad} in {list(values)}.")
+    if any(later <= earlier for earlier, later in zip(values, values[1:])):
+        raise InputError(f"'survival.prediction_times' must increase, without repeats; got {list(values)}.")
+    return tuple(float(t) for t in values)

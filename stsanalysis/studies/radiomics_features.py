@@ -231,14 +231,19 @@ def fit_signature(
     n_repeats: int,
     seed: int,
     cache_dir=None,
+    builder=None,
 ):
     """The leakage-free pipeline (z-score -> ComBat -> mRMR -> LASSO) fitted on training only.
 
     ``cache_dir`` keeps mRMR's relevance estimates between runs (the slow part of a fit).
+    ``builder`` makes the pipeline: :func:`~stsanalysis.radiomics.pipeline.make_radiomics_pipeline`
+    (default, LASSO logistic regression of a 0/1 ``y``) or
+    :func:`~stsanalysis.radiomics.pipeline.make_survival_pipeline` (LASSO-Cox, ``y`` the
+    survival time and event columns).
     """
     from ..radiomics.pipeline import make_radiomics_pipeline
 
-    pipeline = make_radiomics_pipeline(
+    pipeline = (builder or make_radiomics_pipeline)(
         k=min(k, features.shape[1]),
         combat=batch is not None,
         batch_labels=batch,
@@ -282,12 +287,13 @@ def nomogram_signature(signatures: Mapping[str, object]) -> str:
 
 @dataclass(frozen=True)
 class Signature:
-    """A fitted rad-score: its pipeline, feature columns, and score and probability of every patient."""
+    """A fitted rad-score: its pipeline, feature columns, and score and probability of every patient
+    (``probability`` is None for a LASSO-Cox signature, whose score is a log relative hazard)."""
 
     pipeline: object
     columns: tuple[str, ...]
     rad_score: pd.Series
-    probability: pd.Series
+    probability: pd.Series | None
 
     def formula(self) -> str:
         return self.pipeline.named_steps["lasso"].formula()
@@ -299,7 +305,8 @@ def fit_signatures(
     """One signature per sequence, and the combined one of every sequence (:func:`signature_names`).
 
     ``features`` are the reliable reader-1 features (columns ``<sequence>_<feature>``);
-    ``fit_options`` go to :func:`fit_signature` (k, lambda_rule, cv, n_repeats, seed, cache_dir).
+    ``fit_options`` go to :func:`fit_signature` (k, lambda_rule, cv, n_repeats, seed, cache_dir,
+    builder).
     """
     signatures = {}
     for name, signature_sequences in signature_names(sequences).items():
@@ -310,6 +317,8 @@ def fit_signatures(
             pipeline=pipeline,
             columns=columns,
             rad_score=pd.Series(pipeline.decision_function(selected), index=features.index),
-            probability=pd.Series(pipeline.predict_proba(selected)[:, 1], index=features.index),
+            probability=pd.Series(pipeline.predict_proba(selected)[:, 1], index=features.index)
+            if hasattr(pipeline, "predict_proba")
+            else None,
         )
     return signatures

@@ -7,7 +7,7 @@ nomogram coefficients, and the probability cut-off chosen on training).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,7 +128,12 @@ def events_per_parameter(data: pd.DataFrame, outcome: str, candidates: Mapping[s
     as "events" (Peduzzi et al. 1996); fewer than 10 per parameter is flagged.
     """
     training = data.loc[sets == TRAINING, outcome]
-    events = int(min(training.sum(), (1 - training).sum()))
+    return events_per_parameter_table(int(min(training.sum(), (1 - training).sum())), candidates)
+
+
+def events_per_parameter_table(events: int, candidates: Mapping[str, int]) -> pd.DataFrame:
+    """One row per model: its candidate parameters, the training set's ``events``, their ratio and
+    whether it reaches 10 (Peduzzi et al. 1996)."""
     rows = [
         {
             "model": name,
@@ -345,22 +350,24 @@ def run_facts(
     )
 
 
-def screening_display(screen: pd.DataFrame) -> pd.DataFrame:
+def _odds_ratio_text(prefix: str, row) -> str:
+    if row.is_reference:
+        return "1 (reference)" if row.selected or prefix == "univariable" else "—"
+    values = [getattr(row, f"{prefix}_{name}") for name in ("odds_ratio", "ci_low", "ci_high")]
+    if not all(np.isfinite(values)):
+        return "not estimable (separation)"
+    return format_estimate(*values, 2)
+
+
+def screening_display(screen: pd.DataFrame, ratio_text: Callable = _odds_ratio_text, ratio: str = "or") -> pd.DataFrame:
     """Step 5 as a manuscript prints it: OR (95 % CI) and p, univariable and multivariable.
 
     A factor's reference level reads "1 (reference)"; the variable-level p (likelihood-ratio
     test of the whole factor) stands on the reference row, the Wald p on the other levels. An
     infinite odds ratio or limit (separation under maximum likelihood) reads "not estimable
-    (separation)": ``logistic_method: firth`` gives finite ones.
+    (separation)": ``logistic_method: firth`` gives finite ones. ``ratio_text(prefix, row)``
+    writes another model's ratio (a Cox screen's hazard ratio) in columns ``<prefix>_<ratio>``.
     """
-
-    def odds_ratio(prefix: str, row) -> str:
-        if row.is_reference:
-            return "1 (reference)" if row.selected or prefix == "univariable" else "—"
-        values = [getattr(row, f"{prefix}_{name}") for name in ("odds_ratio", "ci_low", "ci_high")]
-        if not all(np.isfinite(values)):
-            return "not estimable (separation)"
-        return format_estimate(getattr(row, f"{prefix}_odds_ratio"), getattr(row, f"{prefix}_ci_low"), getattr(row, f"{prefix}_ci_high"), 2)
 
     def p_value(prefix: str, row) -> float:
         return getattr(row, f"{prefix}_p_variable") if row.is_reference or row.level is None else getattr(row, f"{prefix}_p")
@@ -368,9 +375,9 @@ def screening_display(screen: pd.DataFrame) -> pd.DataFrame:
     rows = [
         {
             "factor": row.term,
-            "univariable_or": odds_ratio("univariable", row),
+            f"univariable_{ratio}": ratio_text("univariable", row),
             "univariable_p": p_value("univariable", row),
-            "multivariable_or": odds_ratio("multivariable", row) if row.selected else "—",
+            f"multivariable_{ratio}": ratio_text("multivariable", row) if row.selected else "—",
             "multivariable_p": p_value("multivariable", row) if row.selected else float("nan"),
             "in_clinical_model": bool(row.retained),
         }

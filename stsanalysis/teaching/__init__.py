@@ -10,65 +10,81 @@ notebooks hold only prose and calls, and the tests reach every line of logic.
 * Lesson 4, leakage: :mod:`.leakage`
 * Lesson 5, beyond AUC: :mod:`.calibration`
 * Lesson 6, harmonisation: :mod:`.harmonisation`
+* Lesson 7, beyond the C-index: :mod:`.survival_models`
+
+Names are imported on first use (PEP 562): a lesson imports only its own modules.
 """
 
-from .calibration import (
-    OVERCONFIDENT,
-    OVERESTIMATING,
-    WELL_CALIBRATED,
-    miscalibrated_predictions,
-    models_of,
-    net_benefit_at,
-    performance_table,
-)
-from .cohort import resegmented_demo_cases
-from .discretisation import (
-    discretisation_summary,
-    extract_settings,
-    grey_level_summary,
-    grey_levels,
-    preprocessing_settings,
-    relative_change,
-    setting_iccs,
-    variance_explained,
-)
-from .harmonisation import (
-    TEST,
-    TRAINING,
-    ScannerEffectData,
-    before_after,
-    harmonisation_summary,
-    harmonise,
-    principal_components,
-    scanner_effect,
-    set_counts,
-)
-from .leakage import (
-    APPROACHES,
-    cross_validated_predictions,
-    experiment_summary,
-    leakage_experiment,
-    leakage_predictions,
-    noise_features,
-    signature_pipeline,
-)
-from .phantoms import (
-    PHANTOM_PARAMS,
-    PHANTOM_PATTERNS,
-    Phantom,
-    class_summary,
-    compare_features,
-    phantom_features,
-    select_features,
-    texture_phantoms,
-    write_phantom_cases,
-)
-from .reliability import extract_readings, feature_iccs, feature_ratings, icc_forms_summary, icc_summary
-from .segmentation import (
-    add_perturbed_readers,
-    margin_radius,
-    mask_volumes,
-    perturb_mask,
-    perturbed_cases,
-    volume_summary,
-)
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "OVERCONFIDENT": "calibration",
+    "OVERESTIMATING": "calibration",
+    "WELL_CALIBRATED": "calibration",
+    "miscalibrated_predictions": "calibration",
+    "models_of": "calibration",
+    "net_benefit_at": "calibration",
+    "performance_table": "calibration",
+    "resegmented_demo_cases": "cohort",
+    "discretisation_summary": "discretisation",
+    "extract_settings": "discretisation",
+    "grey_level_summary": "discretisation",
+    "grey_levels": "discretisation",
+    "preprocessing_settings": "discretisation",
+    "relative_change": "discretisation",
+    "setting_iccs": "discretisation",
+    "variance_explained": "discretisation",
+    "TEST": "harmonisation",
+    "TRAINING": "harmonisation",
+    "ScannerEffectData": "harmonisation",
+    "before_after": "harmonisation",
+    "harmonisation_summary": "harmonisation",
+    "harmonise": "harmonisation",
+    "principal_components": "harmonisation",
+    "scanner_effect": "harmonisation",
+    "set_counts": "harmonisation",
+    "APPROACHES": "leakage",
+    "cross_validated_predictions": "leakage",
+    "experiment_summary": "leakage",
+    "leakage_experiment": "leakage",
+    "leakage_predictions": "leakage",
+    "noise_features": "leakage",
+    "signature_pipeline": "leakage",
+    "PHANTOM_PARAMS": "phantoms",
+    "PHANTOM_PATTERNS": "phantoms",
+    "Phantom": "phantoms",
+    "class_summary": "phantoms",
+    "compare_features": "phantoms",
+    "phantom_features": "phantoms",
+    "select_features": "phantoms",
+    "texture_phantoms": "phantoms",
+    "write_phantom_cases": "phantoms",
+    "extract_readings": "reliability",
+    "feature_iccs": "reliability",
+    "feature_ratings": "reliability",
+    "icc_forms_summary": "reliability",
+    "icc_summary": "reliability",
+    "add_perturbed_readers": "segmentation",
+    "margin_radius": "segmentation",
+    "mask_volumes": "segmentation",
+    "perturb_mask": "segmentation",
+    "perturbed_cases": "segmentation",
+    "volume_summary": "segmentation",
+    "EARLY_MODEL": "survival_models",
+    "LATE_MODEL": "survival_models",
+    "OPTIMISTIC_MODEL": "survival_models",
+    "SURVIVAL_MODELS": "survival_models",
+    "TimeVaryingCohort": "survival_models",
+    "RiskModels": "survival_models",
+    "time_varying_cohort": "survival_models",
+    "fit_risk_models": "survival_models",
+    "marker_halves": "survival_models",
+    "concordance_table": "survival_models",
+    "time_dependent_aucs": "survival_models",
+    "survival_calibrations": "survival_models",
+    "accuracy_at": "survival_models",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -10,6 +10,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ..errors import InputError
+from ..memo import cached_table
 from ..radiomics.selection import MRMRSelector
 from ..stats.roc import roc
 from ..validation import binary_outcome
@@ -75,24 +76,32 @@ def cross_validated_predictions(X: pd.DataFrame, y, *, select_first: bool, k: in
     return pd.Series(probabilities, index=X.index, name="probability")
 
 
-def leakage_experiment(n: int = 100, p: int = 1000, k: int = 10, n_repeats: int = 10, folds: int = 5, seed: int = 0) -> pd.DataFrame:
+def leakage_experiment(
+    n: int = 100, p: int = 1000, k: int = 10, n_repeats: int = 10, folds: int = 5, seed: int = 0, cache_dir=None
+) -> pd.DataFrame:
     """Cross-validated AUC of both approaches on ``n_repeats`` independent noise data sets.
 
     Data set ``r`` is :func:`noise_features` with seed ``(seed, r)``-derived; both
     approaches see the same data and folds. Returns one row per data set and approach:
     ``repeat``, ``approach``, ``auc`` (of the pooled out-of-fold predictions, higher
     probability = positive, as ``pROC::roc(direction = "<")``).
+
+    The experiment is deterministic: with ``cache_dir`` its table is kept there
+    (:func:`stsanalysis.memo.cached_table`, keyed on every argument) and a rebuild reads it back.
     """
     if not (isinstance(n_repeats, (int, np.integer)) and n_repeats >= 1):
         raise InputError(f"'n_repeats' must be a positive integer; got {n_repeats!r}.")
-    seeds = np.random.SeedSequence(seed).generate_state(n_repeats)
-    rows = []
-    for repeat, repeat_seed in enumerate(seeds, start=1):
-        X, y = noise_features(n, p, seed=int(repeat_seed))
-        for approach, select_first in APPROACHES.items():
-            predictions = cross_validated_predictions(X, y, select_first=select_first, k=k, folds=folds, seed=int(repeat_seed))
-            rows.append({"repeat": repeat, "approach": approach, "auc": roc(y, predictions, direction="<").auc})
-    return pd.DataFrame(rows)
+
+    def compute() -> pd.DataFrame:
+        rows = []
+        for repeat, repeat_seed in enumerate(np.random.SeedSequence(seed).generate_state(n_repeats), start=1):
+            X, y = noise_features(n, p, seed=int(repeat_seed))
+            for approach, select_first in APPROACHES.items():
+                predictions = cross_validated_predictions(X, y, select_first=select_first, k=k, folds=folds, seed=int(repeat_seed))
+                rows.append({"repeat": repeat, "approach": approach, "auc": roc(y, predictions, direction="<").auc})
+        return pd.DataFrame(rows)
+
+    return cached_table(cache_dir, "leakage_experiment", [n, p, k, n_repeats, folds, seed], compute)
 
 
 def experiment_summary(experiment: pd.DataFrame) -> pd.DataFrame:
