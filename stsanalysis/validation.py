@@ -169,15 +169,16 @@ def finite_feature_frame(X, name: str = "X") -> pd.DataFrame:
     """
     if not isinstance(X, pd.DataFrame):
         array = np.asarray(X, dtype=float)
-        if array.ndim != 2 or array.shape[1] == 0:
+        if array.ndim != 2:
             raise InputError(f"'{name}' must be a 2-D table with at least one feature; got shape {array.shape}.")
         X = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])  # scikit-learn's names
-    frame = X
-    values = numeric_frame(frame, name)
+    if X.shape[1] == 0:
+        raise InputError(f"'{name}' must be a 2-D table with at least one feature; got shape {X.shape}.")
+    values = numeric_frame(X, name)
     missing = values.isna().any()
     if missing.any():
         raise InputError(
-            f"'{name}' must hold numbers without missing values; columns {list(frame.columns[missing.to_numpy()][:5])} "
+            f"'{name}' must hold numbers without missing values; columns {list(X.columns[missing.to_numpy()][:5])} "
             "have missing values (impute or drop them first)."
         )
     return values

@@ -145,6 +145,27 @@ def test_failing_notebook_leaves_no_report(tmp_path):
     assert not list((tmp_path / "out").glob("*.html"))
 
 
+def test_several_configs_build_two_at_a_time_each_into_its_folder_and_one_failure_stops_none(tmp_path):
+    """``report --jobs 2 --config ...`` (what ``make report`` runs): every good report is written to its
+    config's ``output``; a failing one is named, the exit code is the worst (1: a notebook failed)."""
+    for name, body in (("first", "print(value)"), ("second", "print(value * 2)"), ("broken", "raise ValueError('no grade column')")):
+        _write_notebook(tmp_path / f"{name}.ipynb", "value: int = 1", body)
+        config = f"notebook: {name}\noutput: {tmp_path / 'out' / name}\nparameters: {{value: 3}}\n"
+        (tmp_path / f"{name}.yaml").write_text(config)
+    configs = [arg for name in ("first", "broken", "second") for arg in ("--config", str(tmp_path / f"{name}.yaml"))]
+
+    result = run_cli("report", "--jobs", "2", *configs)
+
+    assert result.returncode == 1
+    assert (
+        "error: broken: Notebook 'broken.ipynb' failed in cell 3: ValueError: no grade column" in result.stderr
+    )  # cell 2 is papermill's injected parameters
+    assert (tmp_path / "out" / "first" / "first.html").is_file() and (tmp_path / "out" / "second" / "second.html").is_file()
+    assert not (tmp_path / "out" / "broken" / "broken.html").exists()
+    assert (tmp_path / "out" / "broken" / ".failed" / "broken.ipynb").is_file()
+    assert result.stdout.count("report written:") == 2
+
+
 @pytest.mark.parametrize(
     ("config_text", "message"),
     [

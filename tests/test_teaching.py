@@ -505,6 +505,17 @@ def test_harmonisation_before_after_and_leakage_predictions(scanner_data):
     assert experiment["approach"].tolist() == list(APPROACHES) * 2
 
 
+def test_leakage_experiment_is_kept_in_the_cache_and_read_back_exactly(tmp_path, monkeypatch):
+    from stsanalysis.teaching import leakage
+
+    uncached = leakage.leakage_experiment(n=40, p=30, k=3, n_repeats=2, folds=4, seed=2)
+    first = leakage.leakage_experiment(n=40, p=30, k=3, n_repeats=2, folds=4, seed=2, cache_dir=tmp_path)
+    monkeypatch.setattr(leakage, "cross_validated_predictions", lambda *args, **kwargs: pytest.fail("the experiment ran again"))
+    again = leakage.leakage_experiment(n=40, p=30, k=3, n_repeats=2, folds=4, seed=2, cache_dir=tmp_path)
+    pd.testing.assert_frame_equal(first, uncached, check_exact=True)
+    pd.testing.assert_frame_equal(again, uncached, check_exact=True)
+
+
 # ----------------------------------------------------------------------------- figures
 
 

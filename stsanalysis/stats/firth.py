@@ -38,13 +38,9 @@ class FirthConvergenceWarning(UserWarning):
 
 
 @dataclasses.dataclass(frozen=True)
-class FirthFit:
-    """A Firth fit, with the attributes that logistic.py reads from a maximum-likelihood fit.
-
-    ``llf`` and ``deviance`` are the ordinary (unpenalised) log-likelihood and deviance at the
-    Firth estimates, ``null_deviance`` that of the Firth intercept-only model, as brglm2
-    reports them; ``penalised_llf`` is ``l*`` at its maximum (logistf's ``loglik["full"]``).
-    """
+class GlmFit:
+    """What logistic.py reads from a fit: estimates, standard errors, covariance, fitted
+    probabilities, deviances, log-likelihood and convergence."""
 
     params: np.ndarray
     bse: np.ndarray
@@ -53,8 +49,19 @@ class FirthFit:
     deviance: float
     null_deviance: float
     llf: float
-    penalised_llf: float
     converged: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class FirthFit(GlmFit):
+    """A Firth fit, read by logistic.py as a maximum-likelihood :class:`GlmFit`.
+
+    ``llf`` and ``deviance`` are the ordinary (unpenalised) log-likelihood and deviance at the
+    Firth estimates, ``null_deviance`` that of the Firth intercept-only model, as brglm2
+    reports them; ``penalised_llf`` is ``l*`` at its maximum (logistf's ``loglik["full"]``).
+    """
+
+    penalised_llf: float
 
 
 def _information(X: np.ndarray, linear_predictor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

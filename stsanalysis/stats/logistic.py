@@ -25,7 +25,7 @@ from ..validation import binary_outcome, numeric_vector, require_columns
 from ._conf_level import resolve_conf_level
 from ._result import Result
 from .firth import MAX_ITERATIONS as FIRTH_MAX_ITERATIONS
-from .firth import FirthFit, firth_fit, penalised_lr_statistic, penalised_profile_interval
+from .firth import FirthFit, GlmFit, firth_fit, penalised_lr_statistic, penalised_profile_interval
 
 INTERCEPT = "(Intercept)"
 # R's glm.fit flags fitted probabilities within 10 * .Machine$double.eps of 0 or 1.
@@ -180,19 +180,7 @@ class LogisticResult(Result):
         return special.expit(self.linear_predictor(data))
 
 
-@dataclasses.dataclass(frozen=True)
-class _GlmFit:
-    params: np.ndarray
-    bse: np.ndarray
-    cov_params: np.ndarray
-    fittedvalues: np.ndarray
-    deviance: float
-    null_deviance: float
-    llf: float
-    converged: bool
-
-
-def _fit_glm(y: np.ndarray, X: np.ndarray, offset: np.ndarray | None = None) -> _GlmFit:
+def _fit_glm(y: np.ndarray, X: np.ndarray, offset: np.ndarray | None = None) -> GlmFit:
     with warnings.catch_warnings(), np.errstate(over="ignore", divide="ignore"):
         # statsmodels' own separation/convergence/overflow warnings are replaced by ours, which
         # name the terms; its results are lazy, so everything is read inside this block.
@@ -202,7 +190,7 @@ def _fit_glm(y: np.ndarray, X: np.ndarray, offset: np.ndarray | None = None) -> 
         # iterations can swing between two neighbouring floats: that is convergence too.
         deviances = fit.fit_history["deviance"]
         settled = len(deviances) > 1 and abs(deviances[-1] - deviances[-2]) <= 1e-13 * max(1.0, abs(deviances[-1]))
-        return _GlmFit(
+        return GlmFit(
             params=np.asarray(fit.params),
             bse=np.asarray(fit.bse),
             cov_params=np.asarray(fit.cov_params()),
@@ -383,7 +371,7 @@ def logistic_regression(
 
 
 def _logistic_result(
-    fit: _GlmFit | FirthFit,
+    fit: GlmFit,
     table: pd.DataFrame,
     y: np.ndarray,
     X: np.ndarray,
@@ -423,7 +411,7 @@ def _logistic_result(
     )
 
 
-def _coefficient_table(fit: _GlmFit | FirthFit, y, X, term_rows, ci: str, conf_level: float) -> pd.DataFrame:
+def _coefficient_table(fit: GlmFit, y, X, term_rows, ci: str, conf_level: float) -> pd.DataFrame:
     """One row per term: estimate, SE, Wald z and p, odds ratio with its Wald or profile CI.
 
     A Firth fit gets its penalised profile limits and a column ``p_penalised_lr`` (logistf).
